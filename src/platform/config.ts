@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+
+/** Process configuration, read once from the environment; every value has a documented default. */
+export interface Config {
+  /** PostgreSQL connection string; absent means embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined;
+  dataDir: string;
+  host: string;
+  port: number;
+  logLevel: string;
+  /** Requests per minute per client before 429; 0 disables the limiter. */
+  rateLimitPerMinute: number;
+  bodyLimitBytes: number;
+  /** Simulated channel: delay before it answers with its signed callback. */
+  channelDelayMs: number;
+  /** Withdrawals whose channel has not answered by then are released. */
+  withdrawalTimeoutMs: number;
+  /** Holds placed for review expire (and are voided) after this long. */
+  reviewHoldTtlMs: number;
+  /** Group commit: most commands applied in one database transaction. */
+  ledgerBatchMax: number;
+  /** Load shedding: commands waiting for the ledger writer beyond this are refused with 503. */
+  ledgerQueueMax: number;
+}
+
+function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0) {
+    throw new Error(`${name} must be a non-negative integer, got "${raw}"`);
+  }
+  return value;
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  return {
+    databaseUrl: env.DATABASE_URL || undefined,
+    dataDir: resolve(env.BULWARK_DATA_DIR ?? './data'),
+    host: env.HOST ?? '127.0.0.1',
+    port: intFromEnv(env, 'PORT', 3000),
+    logLevel: env.LOG_LEVEL ?? 'info',
+    rateLimitPerMinute: intFromEnv(env, 'RATE_LIMIT_PER_MINUTE', 600),
+    bodyLimitBytes: intFromEnv(env, 'BODY_LIMIT_BYTES', 64 * 1024),
+    channelDelayMs: intFromEnv(env, 'CHANNEL_DELAY_MS', 300),
+    withdrawalTimeoutMs: intFromEnv(env, 'WITHDRAWAL_TIMEOUT_MS', 10 * 60 * 1000),
+    reviewHoldTtlMs: intFromEnv(env, 'REVIEW_HOLD_TTL_MS', 72 * 3600 * 1000),
+    ledgerBatchMax: intFromEnv(env, 'LEDGER_BATCH_MAX', 256),
+    ledgerQueueMax: intFromEnv(env, 'LEDGER_QUEUE_MAX', 20_000),
+  };
+}

@@ -1,0 +1,63 @@
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import pg from 'pg';
+import { PGliteDialect } from './pglite-dialect.ts';
+import type { Database } from './schema.ts';
+
+export type Db = Kysely<Database>;
+export type Tx = Transaction<Database>;
+/** Either the database or an open transaction: stores accept both. */
+export type Executor = Kysely<Database>;
+
+export type DbKind = 'pglite' | 'postgres';
+
+export interface DbHandle {
+  db: Db;
+  kind: DbKind;
+  /** Where the data lives, for logs: a directory, "memory" or the server address without credentials. */
+  location: string;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  /** PostgreSQL URL; when absent PGlite is used. */
+  url?: string | undefined;
+  /** PGlite data directory; "memory" keeps everything in memory (tests). */
+  dataDir?: string;
+  poolMax?: number;
+}
+
+const INT8_OID = 20;
+
+export async function openDatabase(options: DbOptions): Promise<DbHandle> {
+  if (options.url) {
+    const pool = new pg.Pool({
+      connectionString: options.url,
+      max: options.poolMax ?? 16,
+      // Money columns are int8: parse them to bigint, never to a lossy number.
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === INT8_OID
+            ? (v: string) => BigInt(v)
+            : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const url = new URL(options.url);
+    return { db, kind: 'postgres', location: `${url.host}${url.pathname}`, close: () => db.destroy() };
+  }
+  const dataDir = options.dataDir ?? './data';
+  let client: PGlite;
+  // int8 always parses to bigint (PGlite's default gives a number when it fits).
+  const parsers = { [INT8_OID]: (value: string) => BigInt(value) };
+  if (dataDir === 'memory') {
+    client = new PGlite({ parsers });
+  } else {
+    mkdirSync(dataDir, { recursive: true });
+    client = new PGlite(dataDir, { parsers });
+  }
+  await client.waitReady;
+  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  return { db, kind: 'pglite', location: dataDir, close: () => db.destroy() };
+}

@@ -1,0 +1,114 @@
+/**
+ * The one catalogue of error codes. Each code has one HTTP status and a user-facing
+ * title; the detail of a particular failure travels separately. Codes are stable API.
+ */
+export const ERRORS = {
+  VALIDATION_FAILED: { status: 400, title: 'The request is not valid.' },
+  MALFORMED_JSON: { status: 400, title: 'The request body is not valid JSON.' },
+  IDEMPOTENCY_KEY_MISSING: { status: 400, title: 'An Idempotency-Key header is required for this request.' },
+  IDEMPOTENCY_KEY_INVALID: { status: 400, title: 'The Idempotency-Key header is not valid.' },
+  IDEMPOTENCY_KEY_CONFLICT: {
+    status: 409,
+    title: 'This Idempotency-Key was already used with a different request.',
+  },
+  NOT_FOUND: { status: 404, title: 'The resource does not exist.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, title: 'The request body must be application/json.' },
+  REQUEST_BODY_TOO_LARGE: { status: 413, title: 'The request body is too large.' },
+  RATE_LIMITED: { status: 429, title: 'Too many requests; retry after the indicated delay.' },
+  SERVICE_OVERLOADED: { status: 503, title: 'The service is busy; retry shortly.' },
+  SERVICE_UNAVAILABLE: { status: 503, title: 'The service is not ready.' },
+  INTERNAL: { status: 500, title: 'An internal error occurred. It has been logged.' },
+
+  CURRENCY_UNKNOWN: { status: 422, title: 'The currency is not supported.' },
+  CURRENCY_MISMATCH: { status: 422, title: 'The currency does not match the account.' },
+  AMOUNT_INVALID: { status: 422, title: 'The amount is not valid.' },
+  AMOUNT_TOO_LARGE: { status: 422, title: 'The amount is larger than allowed.' },
+
+  LEDGER_ACCOUNT_NOT_FOUND: { status: 404, title: 'The account does not exist.' },
+  LEDGER_ACCOUNT_FROZEN: { status: 422, title: 'The account is frozen.' },
+  LEDGER_ACCOUNT_CLOSED: { status: 422, title: 'The account is closed.' },
+  LEDGER_INSUFFICIENT_FUNDS: { status: 422, title: 'The available balance is insufficient.' },
+  LEDGER_SAME_ACCOUNT: { status: 422, title: 'The source and destination accounts are the same.' },
+  LEDGER_ENTRY_NOT_FOUND: { status: 404, title: 'The journal entry does not exist.' },
+  LEDGER_REVERSAL_EXCEEDS_ORIGINAL: {
+    status: 422,
+    title: 'The amount exceeds what remains of the original transaction.',
+  },
+  LEDGER_ENTRY_NOT_REVERSIBLE: { status: 422, title: 'This journal entry cannot be reversed.' },
+  LEDGER_HOLD_NOT_FOUND: { status: 404, title: 'The hold does not exist.' },
+  LEDGER_HOLD_NOT_PENDING: { status: 409, title: 'The hold is no longer pending.' },
+  LEDGER_HOLD_EXCEEDS_AMOUNT: { status: 422, title: 'The amount exceeds the hold.' },
+
+  WALLET_CUSTOMER_NOT_FOUND: { status: 404, title: 'The customer does not exist.' },
+  WALLET_CUSTOMER_FROZEN: { status: 422, title: 'The customer is frozen.' },
+  WALLET_MERCHANT_NOT_FOUND: { status: 404, title: 'The merchant does not exist.' },
+  WALLET_MERCHANT_FROZEN: { status: 422, title: 'The merchant is frozen.' },
+  WALLET_NOT_FOUND: { status: 404, title: 'The wallet does not exist.' },
+  WALLET_EXISTS: { status: 409, title: 'A wallet in this currency already exists.' },
+  WALLET_SELF_TRANSFER: { status: 422, title: 'A wallet cannot transfer to itself.' },
+  WALLET_LIMIT_EXCEEDED: { status: 422, title: 'The amount exceeds your limit.' },
+  WALLET_PAYMENT_NOT_FOUND: { status: 404, title: 'The payment does not exist.' },
+  WALLET_REFUND_EXCEEDS_PAYMENT: { status: 422, title: 'The refund exceeds what remains of the payment.' },
+  WALLET_TOPUP_NOT_FOUND: { status: 404, title: 'The top-up does not exist.' },
+  WALLET_WITHDRAWAL_NOT_FOUND: { status: 404, title: 'The withdrawal does not exist.' },
+  WALLET_WITHDRAWAL_STATE: { status: 409, title: 'The withdrawal is not in a state that allows this.' },
+  CHANNEL_UNKNOWN: { status: 404, title: 'The payment channel does not exist.' },
+  CHANNEL_SIGNATURE_INVALID: { status: 401, title: 'The callback signature is missing or invalid.' },
+  CHANNEL_CALLBACK_REPLAYED: { status: 409, title: 'This callback was already received.' },
+
+  RISK_BLOCKED: { status: 422, title: 'The operation was declined by risk control.' },
+  RISK_REVIEW: { status: 202, title: 'The operation is held for review.' },
+} as const satisfies Record<string, { status: number; title: string }>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+export interface FieldError {
+  path: string;
+  message: string;
+}
+
+/** An expected failure with a catalogue code; anything else is a bug and becomes a 500. */
+export class AppError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly extra: Record<string, unknown>;
+
+  constructor(code: ErrorCode, detail?: string, extra: Record<string, unknown> = {}) {
+    super(detail ?? ERRORS[code].title);
+    this.name = 'AppError';
+    this.code = code;
+    this.status = ERRORS[code].status;
+    this.extra = extra;
+  }
+}
+
+export interface ProblemDetails {
+  type: string;
+  title: string;
+  status: number;
+  code: ErrorCode;
+  detail: string;
+  instance?: string;
+  [extension: string]: unknown;
+}
+
+/** RFC 9457 body for an error code. */
+export function problem(
+  code: ErrorCode,
+  detail?: string,
+  extra: Record<string, unknown> = {},
+): ProblemDetails {
+  const entry = ERRORS[code];
+  return {
+    type: `https://bulwark.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
+    title: entry.title,
+    status: entry.status,
+    code,
+    detail: detail ?? entry.title,
+    ...extra,
+  };
+}
+
+export function problemFromError(err: AppError): ProblemDetails {
+  return problem(err.code, err.message, err.extra);
+}
