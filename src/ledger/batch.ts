@@ -1,6 +1,6 @@
-import type { Currency } from '../platform/money.ts';
 import { AppError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
+import type { Currency } from '../platform/money.ts';
 import type { OutboxEvent } from '../platform/outbox.ts';
 import type { RiskDecision } from '../risk/gate.ts';
 import { canonicalEntry, chainHash } from './canonical.ts';

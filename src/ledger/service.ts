@@ -192,6 +192,46 @@ export class LedgerService {
     };
   }
 
+  async chainHead(): Promise<{ seq: bigint; hash: string }> {
+    const head = await this.db
+      .selectFrom('ledger_chain_head')
+      .select(['seq', 'hash'])
+      .executeTakeFirstOrThrow();
+    return { seq: BigInt(head.seq), hash: head.hash };
+  }
+
+  /** A stored risk decision with the entries and holds it allowed. */
+  async decision(id: string) {
+    const d = await this.db.selectFrom('risk_decisions').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!d) return undefined;
+    const entries = await this.db
+      .selectFrom('ledger_entries')
+      .select('id')
+      .where('decision_id', '=', id)
+      .execute();
+    const holds = await this.db
+      .selectFrom('ledger_holds')
+      .select('id')
+      .where('decision_id', '=', id)
+      .execute();
+    return {
+      id: d.id,
+      eventType: d.event_type,
+      subjectId: d.subject_id,
+      currency: d.currency,
+      amountMinor: d.amount_minor === null ? null : BigInt(d.amount_minor).toString(),
+      outcome: d.outcome,
+      reasonCodes: d.reason_codes,
+      customerMessage: d.customer_message,
+      policy: d.policy,
+      input: d.input,
+      latencyUs: d.latency_us,
+      createdAt: d.created_at.toISOString(),
+      entryIds: entries.map((e) => e.id),
+      holdIds: holds.map((h) => h.id),
+    };
+  }
+
   /** What remains to be refunded or reversed of an entry. */
   async reversedMinor(entryId: string): Promise<bigint> {
     const row = await sql<{ total: bigint | null }>`

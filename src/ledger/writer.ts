@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { type Clock, systemClock } from '../platform/clock.ts';
 import type { Db, Tx } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import {
@@ -13,7 +14,7 @@ import { writeOutbox } from '../platform/outbox.ts';
 import { BatchState, type ReversibleEntry } from './batch.ts';
 import type { CommandOutcome, LedgerCommand, StoredResponse, SubmitResult } from './commands.ts';
 import { isRuleName, ruleAccounts } from './rules.ts';
-import type { Account, AccountKind, AccountStatus, Hold, HoldStatus, EntryKind } from './types.ts';
+import type { Account, AccountKind, AccountStatus, EntryKind, Hold, HoldStatus } from './types.ts';
 
 interface Pending {
   cmd: LedgerCommand;
@@ -30,6 +31,8 @@ export interface WriterOptions {
   queueMax: number;
   /** Called after each commit (the outbox relay's kick). */
   afterCommit?: () => void;
+  /** Stamps entries and hold transitions; the system clock unless the seeder sets another. */
+  clock?: Clock;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '55P03']);
@@ -245,7 +248,14 @@ export class LedgerWriter {
       }
     }
     const accounts = await loadAccounts(tx, [...accountIds]);
-    const state = new BatchState(accounts, holds, originals, headRow.seq, headRow.hash, new Date());
+    const state = new BatchState(
+      accounts,
+      holds,
+      originals,
+      headRow.seq,
+      headRow.hash,
+      (this.options.clock ?? systemClock).now(),
+    );
 
     const outcomes: Array<{ p: Pending; outcome: CommandOutcome }> = [];
     for (const p of runnable) outcomes.push({ p, outcome: state.apply(p.cmd) });

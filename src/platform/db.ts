@@ -26,14 +26,28 @@ export interface DbOptions {
   /** PGlite data directory; "memory" keeps everything in memory (tests). */
   dataDir?: string;
   poolMax?: number;
+  /** PostgreSQL schema to use (created if missing); tests give each run its own. */
+  schema?: string;
 }
 
 const INT8_OID = 20;
 
 export async function openDatabase(options: DbOptions): Promise<DbHandle> {
   if (options.url) {
+    if (options.schema !== undefined) {
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema))
+        throw new Error(`invalid schema name ${options.schema}`);
+      const admin = new pg.Client({ connectionString: options.url });
+      await admin.connect();
+      try {
+        await admin.query(`create schema if not exists ${options.schema}`);
+      } finally {
+        await admin.end();
+      }
+    }
     const pool = new pg.Pool({
       connectionString: options.url,
+      ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
       max: options.poolMax ?? 16,
       // Money columns are int8: parse them to bigint, never to a lossy number.
       types: {

@@ -1,4 +1,4 @@
-import { type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Db } from './db.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 
@@ -18,7 +18,10 @@ export interface MigrateReport {
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrateReport> {
-  const migrator = new Migrator({ db, provider: new StaticProvider() });
+  // Name the schema explicitly: the migrator must not find another schema's bookkeeping tables.
+  const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
+  const schema = current.rows[0]?.schema ?? 'public';
+  const migrator = new Migrator({ db, provider: new StaticProvider(), migrationTableSchema: schema });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');

@@ -105,6 +105,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index ledger_entries_reverses on ledger_entries (reverses_id) where reverses_id is not null;
     create index ledger_entries_time on ledger_entries (occurred_at);
+    create index ledger_entries_decision on ledger_entries (decision_id);
 
     create table ledger_postings (
       entry_seq bigint not null references ledger_entries(seq),
@@ -135,6 +136,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index ledger_holds_pending on ledger_holds (expires_at) where status = 'pending';
     create index ledger_holds_account on ledger_holds (account_id, created_at);
+    create index ledger_holds_decision on ledger_holds (decision_id);
 
     create table ledger_hold_events (
       id bigserial primary key,

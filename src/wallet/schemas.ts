@@ -1,0 +1,210 @@
+import { Type } from 'typebox';
+import { CURRENCY_CODES } from '../platform/money.ts';
+
+/** Request and response schemas of the wallet API; they also generate the OpenAPI document. */
+
+export const AmountMinor = Type.String({
+  pattern: '^[1-9][0-9]{0,17}$',
+  description: 'Positive integer number of minor units (fen, cents), as a string.',
+  examples: ['12550'],
+});
+
+export const CurrencyCode = Type.String({
+  pattern: '^[A-Z]{3}$',
+  description: `ISO 4217 code; supported: ${CURRENCY_CODES.join(', ')}.`,
+  examples: ['CNY'],
+});
+
+export const Id = (prefix: string, description: string) =>
+  Type.String({
+    pattern: `^${prefix}_[0-9a-z]{26}$`,
+    description,
+    examples: [`${prefix}_01jd8k2m3n4p5q6r7s8t9v0w1x`],
+  });
+
+export const Metadata = Type.Record(Type.String(), Type.String());
+
+export const IdParams = Type.Object({ id: Type.String({ minLength: 1, maxLength: 64 }) });
+
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      description:
+        'Required. 8–128 characters; a retry with the same key and body replays the original response.',
+      examples: ['3f0c2b9e-7a51-4d7e-9c0a-6f3f8f1d2e44'],
+    }),
+  ),
+});
+
+export const Problem = Type.Object(
+  {
+    type: Type.String(),
+    title: Type.String(),
+    status: Type.Integer(),
+    code: Type.String({
+      description: 'Stable error code from the catalogue, e.g. LEDGER_INSUFFICIENT_FUNDS.',
+    }),
+    detail: Type.String(),
+    instance: Type.Optional(Type.String()),
+  },
+  { additionalProperties: true, description: 'RFC 9457 problem details.' },
+);
+
+export const Account = Type.Object({
+  id: Type.String(),
+  kind: Type.String(),
+  ownerId: Type.String(),
+  currency: Type.String(),
+  status: Type.String(),
+  postedMinor: Type.String(),
+  heldMinor: Type.String(),
+  availableMinor: Type.String(),
+});
+
+export const Decision = Type.Object({
+  id: Type.String(),
+  outcome: Type.String({ examples: ['ALLOW'] }),
+  reasonCodes: Type.Array(Type.String()),
+  customerMessage: Type.Union([Type.String(), Type.Null()]),
+});
+
+export const CreateCustomer = Type.Object(
+  {
+    displayName: Type.String({ minLength: 1, maxLength: 100, examples: ['Li Wei'] }),
+    currencies: Type.Array(CurrencyCode, { minItems: 1, maxItems: 7, default: ['CNY'] }),
+  },
+  { additionalProperties: false },
+);
+
+export const Customer = Type.Object({
+  id: Type.String(),
+  displayName: Type.String(),
+  status: Type.String(),
+  createdAt: Type.String(),
+  wallets: Type.Array(Account),
+});
+
+export const OpenWallet = Type.Object({ currency: CurrencyCode }, { additionalProperties: false });
+
+export const CreateMerchant = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 200, examples: ['Green Tea House'] }),
+    feeBps: Type.Integer({
+      minimum: 0,
+      maximum: 10_000,
+      description: 'Fee in basis points (60 = 0.60 %).',
+      examples: [60],
+    }),
+    currencies: Type.Array(CurrencyCode, { minItems: 1, maxItems: 7, default: ['CNY'] }),
+  },
+  { additionalProperties: false },
+);
+
+export const Merchant = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  feeBps: Type.Integer(),
+  status: Type.String(),
+  createdAt: Type.String(),
+  accounts: Type.Array(Account),
+});
+
+export const Transfer = Type.Object(
+  {
+    fromWalletId: Type.String({ minLength: 1, maxLength: 64 }),
+    toWalletId: Type.String({ minLength: 1, maxLength: 64 }),
+    amountMinor: AmountMinor,
+    currency: CurrencyCode,
+    memo: Type.Optional(Type.String({ maxLength: 140 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Payment = Type.Object(
+  {
+    walletId: Type.String({ minLength: 1, maxLength: 64 }),
+    merchantId: Type.String({ minLength: 1, maxLength: 64 }),
+    amountMinor: AmountMinor,
+    currency: CurrencyCode,
+    orderRef: Type.Optional(Type.String({ maxLength: 64 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Refund = Type.Object(
+  {
+    amountMinor: Type.Optional(AmountMinor),
+    reason: Type.Optional(Type.String({ maxLength: 200 })),
+  },
+  { additionalProperties: false },
+);
+
+export const Movement = Type.Object({
+  id: Type.String({ description: 'The journal entry id when completed, the hold id when held.' }),
+  kind: Type.String(),
+  status: Type.Union([Type.Literal('completed'), Type.Literal('held')]),
+  amountMinor: Type.String(),
+  currency: Type.String(),
+  entryId: Type.Union([Type.String(), Type.Null()]),
+  holdId: Type.Union([Type.String(), Type.Null()]),
+  feeMinor: Type.Union([Type.String(), Type.Null()]),
+  decision: Decision,
+  createdAt: Type.String(),
+});
+
+export const Topup = Type.Object(
+  {
+    walletId: Type.String({ minLength: 1, maxLength: 64 }),
+    amountMinor: AmountMinor,
+    currency: CurrencyCode,
+    channel: Type.String({ default: 'simbank', maxLength: 32 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Withdrawal = Type.Object(
+  {
+    walletId: Type.String({ minLength: 1, maxLength: 64 }),
+    amountMinor: AmountMinor,
+    currency: CurrencyCode,
+    channel: Type.String({ default: 'simbank', maxLength: 32 }),
+    bankAccount: Type.Object(
+      {
+        accountNumber: Type.String({ minLength: 8, maxLength: 40, examples: ['6222020200112233445'] }),
+        holderName: Type.String({ minLength: 1, maxLength: 100 }),
+      },
+      { additionalProperties: false },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const ApproveWithdrawal = Type.Object(
+  {
+    accountNumber: Type.String({ minLength: 8, maxLength: 40 }),
+    holderName: Type.String({ minLength: 1, maxLength: 100 }),
+  },
+  { additionalProperties: false },
+);
+
+export const Reason = Type.Object(
+  { reason: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+export const PostHold = Type.Object(
+  { amountMinor: Type.Optional(AmountMinor), reason: Type.String({ minLength: 1, maxLength: 200 }) },
+  { additionalProperties: false },
+);
+
+export const StatementQuery = Type.Object(
+  {
+    from: Type.Optional(Type.String({ format: 'date-time', description: 'Inclusive start (ISO 8601).' })),
+    to: Type.Optional(Type.String({ format: 'date-time', description: 'Exclusive end (ISO 8601).' })),
+    kind: Type.Optional(Type.Array(Type.String({ maxLength: 20 }), { maxItems: 8 })),
+    cursor: Type.Optional(Type.String({ maxLength: 20 })),
+    limit: Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
+    format: Type.Union([Type.Literal('json'), Type.Literal('csv')], { default: 'json' }),
+  },
+  { additionalProperties: false },
+);

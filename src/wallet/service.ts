@@ -1,0 +1,419 @@
+import type { Logger } from 'pino';
+import type { CommandOutcome, LedgerCommand, StoredResponse, SubmitResult } from '../ledger/commands.ts';
+import type { LedgerService } from '../ledger/service.ts';
+import type { Account, EntryKind } from '../ledger/types.ts';
+import type { Clock } from '../platform/clock.ts';
+import type { Db } from '../platform/db.ts';
+import { AppError } from '../platform/errors.ts';
+import { type IdempotencyContext, runIdempotent } from '../platform/idempotency.ts';
+import { newId } from '../platform/ids.ts';
+import { applyBps, type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
+import { writeOutbox } from '../platform/outbox.ts';
+import type { RiskDecision, RiskEvent } from '../risk/gate.ts';
+import type { Directory } from './directory.ts';
+import { accountView, holdView, movementResponse, problemResponse } from './views.ts';
+
+/** What a risk gate must offer the wallet: decide, and give back reserved usage on failure. */
+export interface WalletRiskGate {
+  decide(event: RiskEvent): Promise<RiskDecision>;
+  release(decision: RiskDecision): void;
+}
+
+export interface RequestContext {
+  idem: IdempotencyContext;
+  ip?: string;
+}
+
+export interface WalletSettings {
+  reviewHoldTtlMs: number;
+  clock: Clock;
+}
+
+/**
+ * Customers, merchants and the money movements between them: transfer, payment,
+ * refund, and the release or void of held movements. Every movement is decided by the
+ * risk gate first; the decision is stored with the movement in one ledger transaction.
+ */
+export class WalletService {
+  constructor(
+    readonly db: Db,
+    readonly ledger: LedgerService,
+    readonly gate: WalletRiskGate,
+    readonly directory: Directory,
+    readonly settings: WalletSettings,
+    readonly log: Logger,
+  ) {}
+
+  async createCustomer(input: { displayName: string; currencies: string[] }, ctx: RequestContext) {
+    const currencies = uniqueCurrencies(input.currencies);
+    return runIdempotent(this.db, ctx.idem, async (tx) => {
+      const id = newId('cus');
+      await tx.insertInto('customers').values({ id, display_name: input.displayName }).execute();
+      await writeOutbox(tx, [
+        { topic: 'wallet.customer.created', aggregateId: id, payload: { customerId: id } },
+      ]);
+      return { statusCode: 201, body: { id, displayName: input.displayName, status: 'active' } };
+    }).then(async (r) => {
+      // Wallets open after the customer row exists; openAccount is itself idempotent.
+      const body = r.response.body as { id?: string };
+      if (!r.replayed && r.response.statusCode === 201 && body.id) {
+        for (const currency of currencies) {
+          await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: body.id });
+        }
+      }
+      return r.response.statusCode === 201 && body.id
+        ? { ...r, response: { statusCode: 201, body: await this.customerView(body.id) } }
+        : r;
+    });
+  }
+
+  async customerView(id: string) {
+    const row = await this.db.selectFrom('customers').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('WALLET_CUSTOMER_NOT_FOUND', `Customer ${id} does not exist.`);
+    const wallets = await this.ledger.accountsOf(id);
+    return {
+      id: row.id,
+      displayName: row.display_name,
+      status: row.status,
+      createdAt: row.created_at.toISOString(),
+      wallets: wallets.map(accountView),
+    };
+  }
+
+  async openWallet(customerId: string, currencyCode: string): Promise<StoredResponse> {
+    const currency = parseCurrency(currencyCode);
+    await this.customerView(customerId);
+    const existing = (await this.ledger.accountsOf(customerId)).find((a) => a.currency === currency);
+    const account =
+      existing ?? (await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: customerId }));
+    return { statusCode: existing ? 200 : 201, body: accountView(account) };
+  }
+
+  async createMerchant(input: { name: string; feeBps: number; currencies: string[] }, ctx: RequestContext) {
+    const currencies = uniqueCurrencies(input.currencies);
+    const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
+      const id = newId('mer');
+      await tx.insertInto('merchants').values({ id, name: input.name, fee_bps: input.feeBps }).execute();
+      await writeOutbox(tx, [
+        { topic: 'wallet.merchant.created', aggregateId: id, payload: { merchantId: id } },
+      ]);
+      return { statusCode: 201, body: { id } };
+    });
+    const body = result.response.body as { id?: string };
+    if (result.response.statusCode !== 201 || !body.id) return result;
+    if (!result.replayed) {
+      for (const currency of currencies)
+        await this.ledger.openAccount({ kind: 'merchant', currency, ownerId: body.id });
+    }
+    return { ...result, response: { statusCode: 201, body: await this.merchantView(body.id) } };
+  }
+
+  async merchantView(id: string) {
+    const row = await this.db.selectFrom('merchants').selectAll().where('id', '=', id).executeTakeFirst();
+    if (!row) throw new AppError('WALLET_MERCHANT_NOT_FOUND', `Merchant ${id} does not exist.`);
+    const accounts = await this.ledger.accountsOf(id);
+    return {
+      id: row.id,
+      name: row.name,
+      feeBps: row.fee_bps,
+      status: row.status,
+      createdAt: row.created_at.toISOString(),
+      accounts: accounts.map(accountView),
+    };
+  }
+
+  /** Freezes or unfreezes a customer or merchant and all of their accounts in one transaction. */
+  async setOwnerStatus(ownerId: string, status: 'active' | 'frozen'): Promise<Account[]> {
+    const table = ownerId.startsWith('mer_') ? 'merchants' : 'customers';
+    await this.db.transaction().execute(async (tx) => {
+      const res = await tx.updateTable(table).set({ status }).where('id', '=', ownerId).executeTakeFirst();
+      if (res.numUpdatedRows === 0n) {
+        throw new AppError(table === 'merchants' ? 'WALLET_MERCHANT_NOT_FOUND' : 'WALLET_CUSTOMER_NOT_FOUND');
+      }
+      await tx.updateTable('ledger_accounts').set({ status }).where('owner_id', '=', ownerId).execute();
+      await writeOutbox(tx, [
+        {
+          topic: `wallet.owner.${status === 'frozen' ? 'frozen' : 'unfrozen'}`,
+          aggregateId: ownerId,
+          payload: { ownerId },
+        },
+      ]);
+    });
+    this.directory.forgetMerchant(ownerId);
+    return this.ledger.accountsOf(ownerId);
+  }
+
+  async transfer(
+    input: { fromWalletId: string; toWalletId: string; amountMinor: string; currency: string; memo?: string },
+    ctx: RequestContext,
+  ): Promise<SubmitResult> {
+    const amount = parseAmountMinor(input.amountMinor);
+    const currency = parseCurrency(input.currency);
+    if (input.fromWalletId === input.toWalletId) {
+      throw new AppError('WALLET_SELF_TRANSFER', 'fromWalletId and toWalletId must differ.');
+    }
+    const [from, to] = await Promise.all([
+      this.directory.wallet(input.fromWalletId),
+      this.directory.wallet(input.toWalletId),
+    ]);
+    requireCurrency(from.currency, currency, from.id);
+    requireCurrency(to.currency, currency, to.id);
+    const decision = await this.gate.decide({
+      type: 'transfer',
+      customerId: from.customerId,
+      counterpartyId: to.customerId,
+      currency,
+      amountMinor: amount,
+      ...(ctx.ip ? { ip: ctx.ip } : {}),
+      at: this.settings.clock.now(),
+    });
+    const metadata: Record<string, string> = { payerId: from.customerId, payeeId: to.customerId };
+    if (input.memo) metadata.memo = input.memo;
+    return this.move(
+      decision,
+      {
+        kind: 'transfer',
+        rule: 'transfer',
+        params: { from: from.id, to: to.id },
+        currency,
+        amount,
+        metadata,
+        holdAccountId: from.id,
+      },
+      ctx,
+      { fromWalletId: from.id, toWalletId: to.id },
+    );
+  }
+
+  async pay(
+    input: { walletId: string; merchantId: string; amountMinor: string; currency: string; orderRef?: string },
+    ctx: RequestContext,
+  ): Promise<SubmitResult> {
+    const amount = parseAmountMinor(input.amountMinor);
+    const currency = parseCurrency(input.currency);
+    const [wallet, merchant] = await Promise.all([
+      this.directory.wallet(input.walletId),
+      this.directory.merchant(input.merchantId),
+    ]);
+    requireCurrency(wallet.currency, currency, wallet.id);
+    const merchantAccount = merchant.accounts.get(currency);
+    if (!merchantAccount) {
+      throw new AppError('CURRENCY_MISMATCH', `Merchant ${merchant.id} does not accept ${currency}.`);
+    }
+    const decision = await this.gate.decide({
+      type: 'payment',
+      customerId: wallet.customerId,
+      counterpartyId: merchant.id,
+      currency,
+      amountMinor: amount,
+      ...(ctx.ip ? { ip: ctx.ip } : {}),
+      at: this.settings.clock.now(),
+    });
+    const fee = applyBps(amount, merchant.feeBps);
+    const metadata: Record<string, string> = {
+      payerId: wallet.customerId,
+      merchantId: merchant.id,
+      feeBps: String(merchant.feeBps),
+      feeMinor: fee.toString(),
+    };
+    if (input.orderRef) metadata.orderRef = input.orderRef;
+    const params = {
+      wallet: wallet.id,
+      custody: this.ledger.systemAccountId('customer_custody', currency),
+      settlement: this.ledger.systemAccountId('settlement_clearing', currency),
+      merchant: merchantAccount,
+      fee: this.ledger.systemAccountId('fee_revenue', currency),
+      feeBps: String(merchant.feeBps),
+    };
+    return this.move(
+      decision,
+      { kind: 'payment', rule: 'payment', params, currency, amount, metadata, holdAccountId: wallet.id },
+      ctx,
+      { walletId: wallet.id, merchantId: merchant.id },
+    );
+  }
+
+  /** Refunds all or part of a payment; refunds together never exceed what was paid. */
+  async refund(
+    paymentId: string,
+    input: { amountMinor?: string; reason?: string },
+    ctx: RequestContext,
+  ): Promise<SubmitResult> {
+    const payment = await this.ledger.getEntry(paymentId).catch((err: unknown) => {
+      if (err instanceof AppError && err.code === 'LEDGER_ENTRY_NOT_FOUND') {
+        throw new AppError('WALLET_PAYMENT_NOT_FOUND', `Payment ${paymentId} does not exist.`);
+      }
+      throw err;
+    });
+    if (payment.rule !== 'payment' || payment.reversesId !== null) {
+      throw new AppError('WALLET_PAYMENT_NOT_FOUND', `${paymentId} is not a payment.`);
+    }
+    const amount = input.amountMinor === undefined ? undefined : parseAmountMinor(input.amountMinor);
+    const payerId = payment.metadata.payerId ?? 'unknown';
+    const remaining = payment.amountMinor - (await this.ledger.reversedMinor(payment.id));
+    const decision = await this.gate.decide({
+      type: 'refund',
+      customerId: payerId,
+      counterpartyId: payment.metadata.merchantId ?? 'unknown',
+      currency: payment.currency,
+      amountMinor: amount ?? (remaining > 0n ? remaining : 1n),
+      at: this.settings.clock.now(),
+    });
+    const metadata: Record<string, string> = { paymentId: payment.id, payerId };
+    if (payment.metadata.merchantId) metadata.merchantId = payment.metadata.merchantId;
+    if (input.reason) metadata.reason = input.reason;
+    const cmd: LedgerCommand =
+      decision.outcome === 'ALLOW'
+        ? {
+            type: 'reverse',
+            entryId: payment.id,
+            kind: 'refund',
+            expectRule: 'payment',
+            decision: { record: decision },
+            metadata,
+            ...(amount === undefined ? {} : { amountMinor: amount }),
+          }
+        : { type: 'record', decision };
+    return this.ledger.submit({
+      ...cmd,
+      idempotency: {
+        ...ctx.idem,
+        render: (outcome) => {
+          if (cmd.type === 'record') return blocked(decision);
+          if (!outcome.ok && outcome.error.code === 'LEDGER_REVERSAL_EXCEEDS_ORIGINAL') {
+            return problemResponse(
+              new AppError('WALLET_REFUND_EXCEEDS_PAYMENT', outcome.error.message, outcome.error.extra),
+            );
+          }
+          return movementResponse('refund', decision, outcome, { paymentId: payment.id });
+        },
+      },
+    });
+  }
+
+  /** Posts a held transfer or payment (fully or partly), e.g. after a review found it sound. */
+  async postHold(holdId: string, input: { amountMinor?: string; reason: string }, ctx: RequestContext) {
+    const hold = await this.ledger.getHold(holdId);
+    if (hold.kind === 'withdrawal') {
+      throw new AppError('WALLET_WITHDRAWAL_STATE', 'Release a held withdrawal through its approve action.');
+    }
+    const amount = input.amountMinor === undefined ? undefined : parseAmountMinor(input.amountMinor);
+    return this.ledger.submit({
+      type: 'postHold',
+      holdId,
+      reason: input.reason,
+      ...(amount === undefined ? {} : { amountMinor: amount }),
+      idempotency: {
+        ...ctx.idem,
+        render: (o) =>
+          o.ok && o.hold
+            ? { statusCode: 200, body: { hold: holdView(o.hold), entryId: o.entry?.id ?? null } }
+            : failure(o),
+      },
+    });
+  }
+
+  async voidHold(holdId: string, input: { reason: string }, ctx: RequestContext) {
+    const hold = await this.ledger.getHold(holdId);
+    if (hold.kind === 'withdrawal') {
+      throw new AppError('WALLET_WITHDRAWAL_STATE', 'Release a held withdrawal through its reject action.');
+    }
+    return this.ledger.submit({
+      type: 'voidHold',
+      holdId,
+      reason: input.reason,
+      idempotency: {
+        ...ctx.idem,
+        render: (o) => (o.ok && o.hold ? { statusCode: 200, body: { hold: holdView(o.hold) } } : failure(o)),
+      },
+    });
+  }
+
+  /** ALLOW posts, REVIEW holds the payer's funds, BLOCK stores the refusal: all with the decision. */
+  private async move(
+    decision: RiskDecision,
+    m: {
+      kind: EntryKind;
+      rule: 'transfer' | 'payment';
+      params: Record<string, string>;
+      currency: Currency;
+      amount: bigint;
+      metadata: Record<string, string>;
+      holdAccountId: string;
+    },
+    ctx: RequestContext,
+    extra: Record<string, unknown>,
+  ): Promise<SubmitResult> {
+    let cmd: LedgerCommand;
+    if (decision.outcome === 'ALLOW') {
+      cmd = {
+        type: 'post',
+        kind: m.kind,
+        rule: m.rule,
+        params: m.params,
+        currency: m.currency,
+        amountMinor: m.amount,
+        decision: { record: decision },
+        metadata: m.metadata,
+      };
+    } else if (decision.outcome === 'REVIEW') {
+      cmd = {
+        type: 'hold',
+        kind: m.kind,
+        rule: m.rule,
+        params: m.params,
+        currency: m.currency,
+        amountMinor: m.amount,
+        holdAccountId: m.holdAccountId,
+        expiresAt: new Date(this.settings.clock.now().getTime() + this.settings.reviewHoldTtlMs),
+        decision: { record: decision },
+        metadata: m.metadata,
+      };
+    } else {
+      cmd = { type: 'record', decision };
+    }
+    const result = await this.ledger
+      .submit({
+        ...cmd,
+        idempotency: {
+          ...ctx.idem,
+          render: (o) =>
+            cmd.type === 'record' ? blocked(decision) : movementResponse(m.kind, decision, o, extra),
+        },
+      })
+      .catch((err: unknown) => {
+        this.gate.release(decision);
+        throw err;
+      });
+    if (result.replayed || !result.outcome.ok) this.gate.release(decision);
+    return result;
+  }
+}
+
+export function blocked(decision: RiskDecision): StoredResponse {
+  return problemResponse(new AppError('RISK_BLOCKED', decision.customerMessage ?? undefined), {
+    decision: {
+      id: decision.id,
+      outcome: decision.outcome,
+      reasonCodes: decision.reasonCodes,
+      customerMessage: decision.customerMessage,
+    },
+  });
+}
+
+function failure(o: CommandOutcome): StoredResponse {
+  if (o.ok) throw new Error('expected a failure');
+  return problemResponse(o.error);
+}
+
+function requireCurrency(actual: Currency, wanted: Currency, walletId: string): void {
+  if (actual !== wanted) {
+    throw new AppError('CURRENCY_MISMATCH', `Wallet ${walletId} holds ${actual}, not ${wanted}.`, {
+      walletId,
+    });
+  }
+}
+
+function uniqueCurrencies(codes: string[]): Currency[] {
+  return [...new Set(codes.map(parseCurrency))];
+}

@@ -1,0 +1,104 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
+import { type Bulwark, buildBulwark } from '../src/app.ts';
+import { type Config, loadConfig } from '../src/platform/config.ts';
+import { type DbHandle, openDatabase } from '../src/platform/db.ts';
+import { createLogger } from '../src/platform/logger.ts';
+import type { LimitPolicyConfig } from '../src/risk/limit-policy.ts';
+
+/** The databases every storage test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
+export const DATABASES: Array<{ name: 'pglite' | 'postgres'; url?: string }> = [
+  { name: 'pglite' },
+  ...(process.env.TEST_DATABASE_URL
+    ? [{ name: 'postgres' as const, url: process.env.TEST_DATABASE_URL }]
+    : []),
+];
+
+if (!process.env.TEST_DATABASE_URL && !process.env.BULWARK_QUIET_SKIPS) {
+  console.warn(
+    '[skip] TEST_DATABASE_URL is not set: PostgreSQL variants of the storage tests are skipped (PGlite only).',
+  );
+}
+
+/** Opens a fresh, empty database: an in-memory PGlite, or a new schema on PostgreSQL (dropped by the caller). */
+export async function freshDatabase(target: {
+  name: string;
+  url?: string;
+}): Promise<DbHandle & { drop(): Promise<void> }> {
+  if (!target.url) {
+    const h = await openDatabase({ dataDir: 'memory' });
+    return { ...h, drop: () => h.close() };
+  }
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const h = await openDatabase({ url: target.url, schema, poolMax: 24 });
+  return {
+    ...h,
+    drop: async () => {
+      await h.close();
+      const admin = new pg.Client({ connectionString: target.url });
+      await admin.connect();
+      await admin.query(`drop schema if exists ${schema} cascade`);
+      await admin.end();
+    },
+  };
+}
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    ...loadConfig({}),
+    rateLimitPerMinute: 0,
+    channelDelayMs: 20,
+    ...overrides,
+  };
+}
+
+export interface TestBulwark extends Bulwark {
+  drop(): Promise<void>;
+}
+
+/** A whole Bulwark (modules and HTTP app, not listening) on a fresh database. */
+export async function startBulwark(
+  target: { name: string; url?: string },
+  options: { config?: Partial<Config>; limits?: LimitPolicyConfig } = {},
+): Promise<TestBulwark> {
+  const handle = await freshDatabase(target);
+  const bulwark = await buildBulwark({
+    config: testConfig(options.config),
+    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    dbHandle: handle,
+    ...(options.limits ? { limits: options.limits } : {}),
+  });
+  return {
+    ...bulwark,
+    drop: async () => {
+      await bulwark.close();
+      await handle.drop();
+    },
+  };
+}
+
+/** beforeAll/afterAll pair that gives a describe block its own Bulwark. */
+export function useBulwark(
+  target: { name: string; url?: string },
+  options: Parameters<typeof startBulwark>[1] = {},
+): () => TestBulwark {
+  let instance: TestBulwark | undefined;
+  beforeAll(async () => {
+    instance = await startBulwark(target, options);
+  });
+  afterAll(async () => {
+    await instance?.drop();
+  });
+  return () => {
+    if (!instance) throw new Error('Bulwark not started');
+    return instance;
+  };
+}
+
+let keySeq = 0;
+/** A unique idempotency key. */
+export function idemKey(prefix = 'test'): string {
+  keySeq += 1;
+  return `${prefix}-${process.pid}-${Date.now().toString(36)}-${keySeq}`;
+}
