@@ -152,6 +152,9 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       if (!r.replayed && r.outcome.ok) expiredHolds++;
     }
     const settledWithdrawals = await funding.sweepWithdrawals(now);
+    // Delivered outbox rows are kept a day for inspection, then removed in bounded chunks.
+    await sql`delete from outbox where id in (select id from outbox
+      where published_at < now() - interval '1 day' order by id limit 10000)`.execute(db);
     return { expiredHolds, settledWithdrawals };
   };
 

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../platform/db.ts';
+import type { Db, Tx } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { custodyCheckOk, custodyDifference } from '../platform/metrics.ts';
@@ -93,14 +93,20 @@ export class LedgerService {
     return id;
   }
 
-  /** Opens an account, or returns the existing one of the same kind, owner and currency. */
-  async openAccount(input: {
-    kind: AccountKind;
-    currency: Currency;
-    ownerId: string;
-    isCreditLine?: boolean;
-  }): Promise<Account> {
-    await this.db
+  /**
+   * Opens an account, or returns the existing one of the same kind, owner and currency.
+   * Pass the caller's transaction to open it together with the owner's own rows.
+   */
+  async openAccount(
+    input: {
+      kind: AccountKind;
+      currency: Currency;
+      ownerId: string;
+      isCreditLine?: boolean;
+    },
+    executor: Db | Tx = this.db,
+  ): Promise<Account> {
+    await executor
       .insertInto('ledger_accounts')
       .values({
         id: newId('acct'),
@@ -112,7 +118,7 @@ export class LedgerService {
       })
       .onConflict((oc) => oc.columns(['kind', 'owner_id', 'currency']).doNothing())
       .execute();
-    const row = await this.db
+    const row = await executor
       .selectFrom('ledger_accounts')
       .selectAll()
       .where('kind', '=', input.kind)

@@ -4,7 +4,12 @@ import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Ajv } from 'ajv';
 import addFormats from 'ajv-formats';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, {
+  type FastifyInstance,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+} from 'fastify';
 import type { Logger } from 'pino';
 import type { StoredResponse } from '../ledger/commands.ts';
 import { AppError, type FieldError, problem } from './errors.ts';
@@ -44,7 +49,9 @@ const IDEMPOTENCY_SCOPE = 'api';
 export async function createHttp(options: HttpOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger,
-    disableRequestLogging: !options.logRequests,
+    logController: new LogController({
+      disableRequestLogging: (req: FastifyRequest) => !options.logRequests || req.url.startsWith('/health'),
+    }),
     bodyLimit: options.bodyLimitBytes,
     trustProxy: false,
     return503OnClosing: true,

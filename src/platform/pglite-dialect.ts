@@ -43,7 +43,6 @@ class PGliteConnection implements DatabaseConnection {
       : { rows: result.rows };
   }
 
-  // biome-ignore lint/correctness/useYield: PGlite has no cursors; the rows arrive in one piece.
   async *streamQuery<R>(query: CompiledQuery, chunkSize = 1000): AsyncIterableIterator<QueryResult<R>> {
     const result = await this.pg.query<R>(query.sql, [...query.parameters]);
     for (let i = 0; i < result.rows.length; i += chunkSize) {

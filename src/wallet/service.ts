@@ -46,25 +46,22 @@ export class WalletService {
 
   async createCustomer(input: { displayName: string; currencies: string[] }, ctx: RequestContext) {
     const currencies = uniqueCurrencies(input.currencies);
-    return runIdempotent(this.db, ctx.idem, async (tx) => {
+    let createdId: string | undefined;
+    const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
       const id = newId('cus');
+      createdId = id;
       await tx.insertInto('customers').values({ id, display_name: input.displayName }).execute();
+      for (const currency of currencies) {
+        await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: id }, tx);
+      }
       await writeOutbox(tx, [
         { topic: 'wallet.customer.created', aggregateId: id, payload: { customerId: id } },
       ]);
-      return { statusCode: 201, body: { id, displayName: input.displayName, status: 'active' } };
-    }).then(async (r) => {
-      // Wallets open after the customer row exists; openAccount is itself idempotent.
-      const body = r.response.body as { id?: string };
-      if (!r.replayed && r.response.statusCode === 201 && body.id) {
-        for (const currency of currencies) {
-          await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: body.id });
-        }
-      }
-      return r.response.statusCode === 201 && body.id
-        ? { ...r, response: { statusCode: 201, body: await this.customerView(body.id) } }
-        : r;
+      return { statusCode: 201, body: { id } };
     });
+    // The response shows the customer as it is now, for the first call and for replays.
+    const id = createdId ?? storedId(result.response.body);
+    return id ? { ...result, response: { statusCode: 201, body: await this.customerView(id) } } : result;
   }
 
   async customerView(id: string) {
@@ -91,21 +88,20 @@ export class WalletService {
 
   async createMerchant(input: { name: string; feeBps: number; currencies: string[] }, ctx: RequestContext) {
     const currencies = uniqueCurrencies(input.currencies);
+    let createdId: string | undefined;
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
       const id = newId('mer');
+      createdId = id;
       await tx.insertInto('merchants').values({ id, name: input.name, fee_bps: input.feeBps }).execute();
+      for (const currency of currencies)
+        await this.ledger.openAccount({ kind: 'merchant', currency, ownerId: id }, tx);
       await writeOutbox(tx, [
         { topic: 'wallet.merchant.created', aggregateId: id, payload: { merchantId: id } },
       ]);
       return { statusCode: 201, body: { id } };
     });
-    const body = result.response.body as { id?: string };
-    if (result.response.statusCode !== 201 || !body.id) return result;
-    if (!result.replayed) {
-      for (const currency of currencies)
-        await this.ledger.openAccount({ kind: 'merchant', currency, ownerId: body.id });
-    }
-    return { ...result, response: { statusCode: 201, body: await this.merchantView(body.id) } };
+    const id = createdId ?? storedId(result.response.body);
+    return id ? { ...result, response: { statusCode: 201, body: await this.merchantView(id) } } : result;
   }
 
   async merchantView(id: string) {
@@ -399,6 +395,12 @@ export function blocked(decision: RiskDecision): StoredResponse {
       customerMessage: decision.customerMessage,
     },
   });
+}
+
+/** The id in a stored creation response ({ id }), read without trusting its shape. */
+function storedId(body: unknown): string | undefined {
+  if (typeof body !== 'object' || body === null || !('id' in body)) return undefined;
+  return typeof body.id === 'string' ? body.id : undefined;
 }
 
 function failure(o: CommandOutcome): StoredResponse {
