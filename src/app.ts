@@ -7,7 +7,7 @@ import { SwitchableClock } from './platform/clock.ts';
 import type { Config } from './platform/config.ts';
 import { type DbHandle, openDatabase } from './platform/db.ts';
 import { type App, createHttp } from './platform/http.ts';
-import { outboxBacklog, registry } from './platform/metrics.ts';
+import { eventsDelivered, outboxBacklog, registry } from './platform/metrics.ts';
 import { migrateToLatest } from './platform/migrate.ts';
 import { OutboxRelay } from './platform/outbox.ts';
 import { settingOrRandom } from './platform/settings.ts';
@@ -60,6 +60,10 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   await migrateToLatest(db);
 
   const relay = new OutboxRelay(db, log);
+  // Counting deliveries by topic is the first consumer; AML, cases and notifications subscribe later.
+  relay.subscribe('', (event) => {
+    eventsDelivered.inc({ topic: event.topic });
+  });
   const clock = new SwitchableClock();
   const writer = new LedgerWriter(db, log, {
     batchMax: config.ledgerBatchMax,

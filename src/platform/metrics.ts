@@ -59,6 +59,13 @@ export const riskDecisions = new Counter({
   registers: [registry],
 });
 
+export const eventsDelivered = new Counter({
+  name: 'bulwark_events_delivered_total',
+  help: 'Outbox events delivered to in-process subscribers, by topic',
+  labelNames: ['topic'] as const,
+  registers: [registry],
+});
+
 export const outboxBacklog = new Gauge({
   name: 'bulwark_outbox_backlog_events',
   help: 'Outbox events not yet delivered',
