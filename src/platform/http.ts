@@ -74,6 +74,8 @@ export async function createHttp(options: HttpOptions): Promise<App> {
   );
 
   app.decorateRequest('rawBody', '');
+  // JSON only: any other media type (text/plain included) is 415.
+  app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
     const text = typeof body === 'string' ? body : body.toString('utf8');
     req.rawBody = text;

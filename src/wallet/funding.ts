@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
-import type { StoredResponse, SubmitResult } from '../ledger/commands.ts';
+import type { IdempotencySpec, StoredResponse, SubmitResult } from '../ledger/commands.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Db, Tx } from '../platform/db.ts';
@@ -298,50 +298,75 @@ export class FundingService {
    * account number, which Bulwark does not keep; `accountNumber` is supplied again and
    * must match the stored fingerprint.
    */
-  async approveWithdrawal(id: string, input: { accountNumber: string; holderName: string }) {
-    const w = await getWithdrawal(this.db, id);
+  async approveWithdrawal(
+    id: string,
+    input: { accountNumber: string; holderName: string },
+    ctx: RequestContext,
+  ): Promise<{ replayed: boolean; response: StoredResponse }> {
     const accountNumber = input.accountNumber.replace(/[\s-]/g, '');
     const fingerprint = createHmac('sha256', this.settings.fingerprintKey)
       .update(accountNumber)
       .digest('hex');
-    const stored = await this.db
-      .selectFrom('wallet_withdrawals')
-      .select('bank_account_fingerprint')
-      .where('id', '=', id)
-      .executeTakeFirstOrThrow();
-    if (stored.bank_account_fingerprint !== fingerprint) {
-      throw new AppError('VALIDATION_FAILED', 'accountNumber does not match the withdrawal.');
-    }
-    const res = await this.db
-      .updateTable('wallet_withdrawals')
-      .set({
-        status: 'processing',
-        deadline_at: new Date(Date.now() + this.settings.withdrawalTimeoutMs),
-        updated_at: new Date(),
-      })
-      .where('id', '=', id)
-      .where('status', '=', 'in_review')
-      .executeTakeFirst();
-    if (res.numUpdatedRows === 0n) {
-      throw new AppError('WALLET_WITHDRAWAL_STATE', `Withdrawal ${id} is ${w.status}, not in_review.`);
-    }
-    await this.channel(w.channel).initiatePayout({
-      withdrawalId: id,
-      amountMinor: BigInt(w.amount_minor),
-      currency: w.currency as Currency,
-      accountNumber,
-      holderName: input.holderName,
+    let approved: WithdrawalRow | undefined;
+    // The state change and its response are stored together; a refusal stores nothing, so a retry is judged afresh.
+    const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
+      const w = await getWithdrawal(tx, id);
+      const stored = await tx
+        .selectFrom('wallet_withdrawals')
+        .select('bank_account_fingerprint')
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      if (stored.bank_account_fingerprint !== fingerprint) {
+        throw new AppError('VALIDATION_FAILED', 'accountNumber does not match the withdrawal.');
+      }
+      const now = this.settings.clock.now();
+      const res = await tx
+        .updateTable('wallet_withdrawals')
+        .set({
+          status: 'processing',
+          deadline_at: new Date(now.getTime() + this.settings.withdrawalTimeoutMs),
+          updated_at: now,
+        })
+        .where('id', '=', id)
+        .where('status', '=', 'in_review')
+        .executeTakeFirst();
+      if (res.numUpdatedRows === 0n) {
+        throw new AppError('WALLET_WITHDRAWAL_STATE', `Withdrawal ${id} is ${w.status}, not in_review.`);
+      }
+      await writeOutbox(tx, [
+        { topic: 'wallet.withdrawal.approved', aggregateId: id, payload: { withdrawalId: id } },
+      ]);
+      approved = await getWithdrawal(tx, id);
+      return { statusCode: 200, body: withdrawalView(approved) };
     });
-    return this.getWithdrawal(id);
+    if (approved) {
+      // The payout leaves only after the approval is committed.
+      await this.channel(approved.channel).initiatePayout({
+        withdrawalId: id,
+        amountMinor: BigInt(approved.amount_minor),
+        currency: approved.currency as Currency,
+        accountNumber,
+        holderName: input.holderName,
+      });
+    }
+    return result;
   }
 
-  async rejectWithdrawal(id: string, reason: string) {
+  async rejectWithdrawal(id: string, reason: string, ctx: RequestContext): Promise<SubmitResult> {
     const w = await getWithdrawal(this.db, id);
     if (w.status !== 'in_review') {
       throw new AppError('WALLET_WITHDRAWAL_STATE', `Withdrawal ${id} is ${w.status}, not in_review.`);
     }
-    await this.settleWithdrawal(w, 'rejected', 'REVIEW_REJECTED', reason);
-    return this.getWithdrawal(id);
+    return this.settleWithdrawal(w, 'rejected', 'REVIEW_REJECTED', reason, undefined, false, {
+      ...ctx.idem,
+      render: (o) =>
+        o.ok
+          ? {
+              statusCode: 200,
+              body: { ...withdrawalView(w), status: 'rejected', failureCode: 'REVIEW_REJECTED' },
+            }
+          : problemResponse(o.error),
+    });
   }
 
   /** Verifies and applies a channel callback. Unsigned, stale or replayed callbacks are refused. */
@@ -456,7 +481,8 @@ export class FundingService {
     reason: string,
     callback?: { channel: string; eventId: string },
     expire = false,
-  ): Promise<void> {
+    idempotency?: IdempotencySpec,
+  ): Promise<SubmitResult> {
     const from = w.status;
     const result = await this.ledger.submit({
       ...(status === 'succeeded'
@@ -486,8 +512,10 @@ export class FundingService {
           },
         ]);
       },
+      ...(idempotency ? { idempotency } : {}),
     });
-    if (!result.replayed && !result.outcome.ok) throw result.outcome.error;
+    if (!idempotency && !result.replayed && !result.outcome.ok) throw result.outcome.error;
+    return result;
   }
 
   /** Releases withdrawals whose channel never answered and held reviews that ran out of time. */
@@ -563,7 +591,7 @@ async function getTopup(db: Db | Tx, id: string): Promise<TopupRow> {
   return row;
 }
 
-async function getWithdrawal(db: Db, id: string): Promise<WithdrawalRow> {
+async function getWithdrawal(db: Db | Tx, id: string): Promise<WithdrawalRow> {
   const row = await db.selectFrom('wallet_withdrawals').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw new AppError('WALLET_WITHDRAWAL_NOT_FOUND', `Withdrawal ${id} does not exist.`);
   return row;

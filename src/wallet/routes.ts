@@ -100,21 +100,8 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
       async (req, reply) => {
         const status = action === 'freeze' ? 'frozen' : 'active';
-        const r = await runIdempotent(wallet.db, idempotencyOf(req), async () => ({
-          statusCode: 200,
-          body: { ownerId: req.params.id, status },
-        }));
-        const accounts = r.replayed
-          ? await ledger.accountsOf(req.params.id)
-          : await wallet.setOwnerStatus(req.params.id, status);
-        return sendStored(
-          reply,
-          {
-            statusCode: r.response.statusCode,
-            body: { ownerId: req.params.id, status, accounts: accounts.map(accountView) },
-          },
-          r.replayed,
-        );
+        const r = await wallet.setOwnerStatus(req.params.id, status, req.body.reason, idempotencyOf(req));
+        return sendStored(reply, r.response, r.replayed);
       },
     );
   }
@@ -332,12 +319,8 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
     },
     async (req, reply) => {
-      const r = await runIdempotent(wallet.db, idempotencyOf(req), async () => ({
-        statusCode: 200,
-        body: { id: req.params.id },
-      }));
-      if (!r.replayed) await funding.approveWithdrawal(req.params.id, req.body);
-      return reply.code(200).send(await funding.getWithdrawal(req.params.id));
+      const r = await funding.approveWithdrawal(req.params.id, req.body, ctx(req));
+      return sendStored(reply, r.response, r.replayed);
     },
   );
 
@@ -353,12 +336,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
     },
     async (req, reply) => {
-      const r = await runIdempotent(wallet.db, idempotencyOf(req), async () => ({
-        statusCode: 200,
-        body: { id: req.params.id },
-      }));
-      if (!r.replayed) await funding.rejectWithdrawal(req.params.id, req.body.reason);
-      return reply.code(200).send(await funding.getWithdrawal(req.params.id));
+      return sendResult(reply, await funding.rejectWithdrawal(req.params.id, req.body.reason, ctx(req)));
     },
   );
 

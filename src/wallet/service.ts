@@ -118,10 +118,15 @@ export class WalletService {
     };
   }
 
-  /** Freezes or unfreezes a customer or merchant and all of their accounts in one transaction. */
-  async setOwnerStatus(ownerId: string, status: 'active' | 'frozen'): Promise<Account[]> {
+  /** Freezes or unfreezes a customer or merchant and all of their accounts, idempotently, in one transaction. */
+  async setOwnerStatus(
+    ownerId: string,
+    status: 'active' | 'frozen',
+    reason: string,
+    idem: IdempotencyContext,
+  ): Promise<{ replayed: boolean; response: StoredResponse }> {
     const table = ownerId.startsWith('mer_') ? 'merchants' : 'customers';
-    await this.db.transaction().execute(async (tx) => {
+    const result = await runIdempotent(this.db, idem, async (tx) => {
       const res = await tx.updateTable(table).set({ status }).where('id', '=', ownerId).executeTakeFirst();
       if (res.numUpdatedRows === 0n) {
         throw new AppError(table === 'merchants' ? 'WALLET_MERCHANT_NOT_FOUND' : 'WALLET_CUSTOMER_NOT_FOUND');
@@ -131,12 +136,22 @@ export class WalletService {
         {
           topic: `wallet.owner.${status === 'frozen' ? 'frozen' : 'unfrozen'}`,
           aggregateId: ownerId,
-          payload: { ownerId },
+          payload: { ownerId, reason },
         },
       ]);
+      const accounts = await tx
+        .selectFrom('ledger_accounts')
+        .select('id')
+        .where('owner_id', '=', ownerId)
+        .execute();
+      return { statusCode: 200, body: { ownerId, status, accountIds: accounts.map((a) => a.id) } };
     });
     this.directory.forgetMerchant(ownerId);
-    return this.ledger.accountsOf(ownerId);
+    const accounts = await this.ledger.accountsOf(ownerId);
+    return {
+      ...result,
+      response: { statusCode: 200, body: { ownerId, status, accounts: accounts.map(accountView) } },
+    };
   }
 
   async transfer(
