@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { CommandOutcome, LedgerCommand, StoredResponse, SubmitResult } from '../ledger/commands.ts';
 import type { LedgerService } from '../ledger/service.ts';
-import type { Account, EntryKind } from '../ledger/types.ts';
+import type { EntryKind } from '../ledger/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
