@@ -48,7 +48,11 @@ export class OutboxRelay implements EventBus {
   constructor(
     private readonly db: Db,
     private readonly log: Logger,
-    private readonly options: { batchSize: number; pollMs: number } = { batchSize: 500, pollMs: 1000 },
+    private readonly options: { batchSize: number; pollMs: number; kickDelayMs: number } = {
+      batchSize: 1000,
+      pollMs: 1000,
+      kickDelayMs: 20,
+    },
   ) {}
 
   subscribe(topicPrefix: string, fn: Subscriber): void {
@@ -75,7 +79,8 @@ export class OutboxRelay implements EventBus {
       return;
     }
     this.running = true;
-    setImmediate(() => void this.loop());
+    // A short pause lets one round carry the events of many commits.
+    setTimeout(() => void this.loop(), this.options.kickDelayMs);
   }
 
   /** Delivers until the outbox is empty; returns how many events went out. */
