@@ -14,7 +14,7 @@ import type {
   ReverseCommand,
   VoidHoldCommand,
 } from './commands.ts';
-import { buildLegs, isRuleName, reversalLegs } from './rules.ts';
+import { buildLegs, isRuleName, type RuleName, reversalLegs, ruleAccounts } from './rules.ts';
 import {
   type Account,
   type Entry,
@@ -117,7 +117,7 @@ export class BatchState {
 
   private post(cmd: PostCommand): CommandOutcome {
     const decisionId = this.decisionId(cmd.decision, ['ALLOW']);
-    const legs = buildLegs(cmd.rule, cmd.params, cmd.amountMinor);
+    const legs = this.legsOf(cmd.rule, cmd.params, cmd.amountMinor, cmd.currency);
     const postings = this.applyLegs(legs, cmd.currency, new Map(), true);
     const entry = this.appendEntry({
       kind: cmd.kind,
@@ -137,8 +137,7 @@ export class BatchState {
 
   private hold(cmd: HoldCommand): CommandOutcome {
     const decisionId = this.decisionId(cmd.decision, ['ALLOW', 'REVIEW']);
-    const legs = buildLegs(cmd.rule, cmd.params, cmd.amountMinor);
-    for (const l of legs) this.usableAccount(l.accountId, cmd.currency, true);
+    const legs = this.legsOf(cmd.rule, cmd.params, cmd.amountMinor, cmd.currency);
     const held = legs.find((l) => l.accountId === cmd.holdAccountId);
     const account = this.usableAccount(cmd.holdAccountId, cmd.currency, true);
     if (!held || normalDelta(account.normalSide, held.amountMinor) >= 0n) {
@@ -280,6 +279,23 @@ export class BatchState {
     hold.updatedAt = this.now;
     this.changedHolds.add(hold);
     this.events.push(holdEvent(hold, `ledger.hold.${to}`));
+  }
+
+  /**
+   * The legs of a new movement, after checking every account the rule names (a leg that
+   * rounds to zero, such as a 100 % fee's merchant share, must still name a usable account).
+   */
+  private legsOf(
+    rule: RuleName,
+    params: Record<string, string>,
+    amountMinor: bigint,
+    currency: Currency,
+  ): Leg[] {
+    for (const id of ruleAccounts(rule, params)) this.usableAccount(id, currency, true);
+    const legs = buildLegs(rule, params, amountMinor);
+    if (legs.length < 2)
+      throw new AppError('LEDGER_SAME_ACCOUNT', 'A movement needs two different accounts.');
+    return legs;
   }
 
   private usableAccount(id: string, currency: Currency, checkStatus: boolean): Account {

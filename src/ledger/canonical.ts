@@ -11,16 +11,16 @@ export const GENESIS_HASH = '0'.repeat(64);
  * postings in their index order.
  */
 export function canonicalEntry(entry: Omit<Entry, 'hash' | 'prevHash'>): string {
-  const value = {
+  return canonicalJson({
     amountMinor: entry.amountMinor.toString(),
     currency: entry.currency,
     decisionId: entry.decisionId,
     holdId: entry.holdId,
     id: entry.id,
     kind: entry.kind,
-    metadata: sortObject(entry.metadata),
+    metadata: entry.metadata,
     occurredAt: entry.occurredAt.toISOString(),
-    params: sortObject(entry.params),
+    params: entry.params,
     postings: entry.postings.map((p) => ({
       accountId: p.accountId,
       amountMinor: p.amountMinor.toString(),
@@ -30,8 +30,7 @@ export function canonicalEntry(entry: Omit<Entry, 'hash' | 'prevHash'>): string 
     reversesId: entry.reversesId,
     rule: entry.rule,
     seq: entry.seq.toString(),
-  };
-  return JSON.stringify(value);
+  });
 }
 
 /** hash = SHA-256(prevHash ‖ "\n" ‖ canonical(entry)), lowercase hex. */
@@ -39,11 +38,22 @@ export function chainHash(prevHash: string, canonical: string): string {
   return createHash('sha256').update(prevHash).update('\n').update(canonical).digest('hex');
 }
 
-function sortObject(obj: Record<string, string>): Record<string, string> {
-  const sorted: Record<string, string> = {};
-  for (const key of Object.keys(obj).sort()) {
-    const value = obj[key];
-    if (value !== undefined) sorted[key] = value;
+type CanonicalValue = string | null | CanonicalValue[] | { [key: string]: CanonicalValue };
+
+/**
+ * Writes JSON text by hand rather than through an object, so that every own key counts
+ * (including "__proto__", which a plain object would swallow) and keys are ordered by
+ * UTF-16 code units (a plain object would put integer-like keys first).
+ */
+export function canonicalJson(value: CanonicalValue): string {
+  if (value === null) return 'null';
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const keys = Object.keys(value).sort();
+  const parts: string[] = [];
+  for (const key of keys) {
+    const v = value[key];
+    if (v !== undefined) parts.push(`${JSON.stringify(key)}:${canonicalJson(v)}`);
   }
-  return sorted;
+  return `{${parts.join(',')}}`;
 }

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { Db } from '../platform/db.ts';
+import type { Db, Tx } from '../platform/db.ts';
 import type { Currency } from '../platform/money.ts';
 import { canonicalEntry, chainHash, GENESIS_HASH } from './canonical.ts';
 import type { EntryKind, NormalSide, Posting } from './types.ts';
@@ -61,6 +61,14 @@ interface AccountState {
  * Reads in pages of `pageSize` entries, so memory grows with accounts, not entries.
  */
 export async function verifyLedger(db: Db, options: VerifyOptions = {}): Promise<VerifyReport> {
+  // One repeatable-read snapshot: a ledger being written meanwhile is seen at one instant.
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .execute((tx) => verifySnapshot(tx, options));
+}
+
+async function verifySnapshot(db: Tx, options: VerifyOptions): Promise<VerifyReport> {
   const started = performance.now();
   const pageSize = options.pageSize ?? 5000;
   const maxProblems = options.maxProblems ?? 100;
