@@ -186,7 +186,12 @@ export class LedgerModel {
   }
 
   /** Every account the rule names must be usable before any balance is looked at. */
-  private legsOf(rule: RuleName, params: Record<string, string>, amountMinor: bigint, currency: string): Leg[] {
+  private legsOf(
+    rule: RuleName,
+    params: Record<string, string>,
+    amountMinor: bigint,
+    currency: string,
+  ): Leg[] {
     for (const id of ruleAccounts(rule, params)) this.usable(id, currency, true);
     const legs = buildLegs(rule, params, amountMinor);
     if (legs.length < 2) throw new Refusal('LEDGER_SAME_ACCOUNT');
