@@ -157,6 +157,9 @@ export class IdempotencyRace extends Error {
 }
 
 /**
+ * Updates join the unnest rows and also name the ids with `= any(...)`: without it the
+ * planner hash-joins a sequential scan of the whole table.
+ *
  * Writes everything a batch produced in one statement of data-modifying CTEs:
  * decisions, entries, postings, holds and their events, balances, the chain head,
  * outbox events and the idempotency keys with their responses. One round trip instead
@@ -229,7 +232,7 @@ export async function writeBatch(
       from unnest(${changed.map((x) => x.id)}::text[], ${changed.map((x) => x.status)}::text[],
         ${changed.map((x) => x.postedMinor.toString())}::int8[], ${changed.map((x) => x.entryId)}::text[],
         ${changed.map((x) => x.updatedAt.toISOString())}::timestamptz[]) as v(id, st, pm, ent, ua)
-      where h.id = v.id)`);
+      where h.id = v.id and h.id = any(${changed.map((x) => x.id)}::text[]))`);
   }
   const ev = s.holdEvents;
   if (ev.length > 0) {
@@ -251,7 +254,7 @@ export async function writeBatch(
       update ledger_accounts a set posted_minor = v.p, held_minor = v.h
       from unnest(${ids}::text[], ${rows.map((x) => x.postedMinor.toString())}::int8[],
         ${rows.map((x) => x.heldMinor.toString())}::int8[]) as v(id, p, h)
-      where a.id = v.id)`);
+      where a.id = v.id and a.id = any(${ids}::text[]))`);
   }
   if (events.length > 0) {
     parts.push(sql`o as (

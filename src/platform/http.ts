@@ -121,7 +121,10 @@ export async function createHttp(options: HttpOptions): Promise<App> {
       timeWindow: 60_000,
       keyGenerator: (req) =>
         typeof req.headers['x-api-key'] === 'string' ? `key:${req.headers['x-api-key']}` : req.ip,
-      allowList: (req) => req.url.startsWith('/health') || req.url === '/metrics',
+      // Health probes and metrics are never limited; channel callbacks are authenticated by
+      // their signature and must not be lost to a limit meant for clients.
+      allowList: (req) =>
+        req.url.startsWith('/health') || req.url === '/metrics' || req.url.startsWith('/v1/channels/'),
       errorResponseBuilder: (_req, ctx) =>
         new AppError(
           'RATE_LIMITED',

@@ -140,283 +140,70 @@ export const FUNDING_HOURS: readonly number[] = [
   0, 0, 0, 0, 0, 0, 0.1, 0.4, 0.8, 1.4, 1.5, 1.3, 1.1, 1, 1, 1, 0.9, 0.8, 0.9, 1.1, 1.2, 1, 0.6, 0.2,
 ];
 
-const SURNAMES: ReadonlyArray<readonly [string, string, number]> = [
-  ['王', 'Wang', 7.1],
-  ['李', 'Li', 7.0],
-  ['张', 'Zhang', 6.7],
-  ['刘', 'Liu', 5.4],
-  ['陈', 'Chen', 4.5],
-  ['杨', 'Yang', 3.1],
-  ['黄', 'Huang', 2.2],
-  ['赵', 'Zhao', 2.0],
-  ['吴', 'Wu', 2.0],
-  ['周', 'Zhou', 1.9],
-  ['徐', 'Xu', 1.5],
-  ['孙', 'Sun', 1.5],
-  ['马', 'Ma', 1.5],
-  ['朱', 'Zhu', 1.3],
-  ['胡', 'Hu', 1.3],
-  ['郭', 'Guo', 1.2],
-  ['何', 'He', 1.2],
-  ['林', 'Lin', 1.1],
-  ['高', 'Gao', 1.1],
-  ['罗', 'Luo', 0.9],
-  ['郑', 'Zheng', 0.9],
-  ['梁', 'Liang', 0.9],
-  ['谢', 'Xie', 0.8],
-  ['宋', 'Song', 0.7],
-  ['唐', 'Tang', 0.7],
-  ['许', 'Xu', 0.6],
-  ['韩', 'Han', 0.6],
-  ['冯', 'Feng', 0.6],
-  ['邓', 'Deng', 0.6],
-  ['曹', 'Cao', 0.6],
-  ['彭', 'Peng', 0.5],
-  ['曾', 'Zeng', 0.5],
-  ['肖', 'Xiao', 0.5],
-  ['田', 'Tian', 0.5],
-  ['董', 'Dong', 0.5],
-  ['潘', 'Pan', 0.4],
-  ['袁', 'Yuan', 0.4],
-  ['蔡', 'Cai', 0.4],
-  ['蒋', 'Jiang', 0.4],
-  ['余', 'Yu', 0.4],
-  ['叶', 'Ye', 0.4],
-  ['程', 'Cheng', 0.4],
-  ['苏', 'Su', 0.3],
-  ['吕', 'Lü', 0.3],
-  ['沈', 'Shen', 0.3],
-  ['钟', 'Zhong', 0.3],
-  ['陆', 'Lu', 0.3],
-  ['欧阳', 'Ouyang', 0.1],
-  ['司马', 'Sima', 0.02],
-];
+/** Chinese surnames with their pinyin and relative frequency (per cent of the population). */
+const SURNAMES: ReadonlyArray<readonly [string, string, number]> = words(
+  '王 Wang 7.1|李 Li 7.0|张 Zhang 6.7|刘 Liu 5.4|陈 Chen 4.5|杨 Yang 3.1|黄 Huang 2.2|赵 Zhao 2.0|吴 Wu 2.0|' +
+    '周 Zhou 1.9|徐 Xu 1.5|孙 Sun 1.5|马 Ma 1.5|朱 Zhu 1.3|胡 Hu 1.3|郭 Guo 1.2|何 He 1.2|林 Lin 1.1|高 Gao 1.1|' +
+    '罗 Luo 0.9|郑 Zheng 0.9|梁 Liang 0.9|谢 Xie 0.8|宋 Song 0.7|唐 Tang 0.7|许 Xu 0.6|韩 Han 0.6|冯 Feng 0.6|' +
+    '邓 Deng 0.6|曹 Cao 0.6|彭 Peng 0.5|曾 Zeng 0.5|肖 Xiao 0.5|田 Tian 0.5|董 Dong 0.5|潘 Pan 0.4|袁 Yuan 0.4|' +
+    '蔡 Cai 0.4|蒋 Jiang 0.4|余 Yu 0.4|叶 Ye 0.4|程 Cheng 0.4|苏 Su 0.3|吕 Lü 0.3|沈 Shen 0.3|钟 Zhong 0.3|' +
+    '陆 Lu 0.3|欧阳 Ouyang 0.1|司马 Sima 0.02',
+).map((entry) => {
+  const [hanzi = '王', pinyin = 'Wang', share = '1'] = entry.split(' ');
+  return [hanzi, pinyin, Number(share)] as const;
+});
 
-const GIVEN_NAMES = [
-  '伟',
-  '芳',
-  '娜',
-  '敏',
-  '静',
-  '丽',
-  '强',
-  '磊',
-  '军',
-  '洋',
-  '勇',
-  '艳',
-  '杰',
-  '娟',
-  '涛',
-  '明',
-  '超',
-  '霞',
-  '平',
-  '刚',
-  '秀英',
-  '桂英',
-  '建华',
-  '志强',
-  '海燕',
-  '晓东',
-  '俊杰',
-  '嘉怡',
-  '子轩',
-  '梓涵',
-  '浩然',
-  '一诺',
-  '欣怡',
-  '宇航',
-  '思远',
-  '雨桐',
-  '梦琪',
-  '文博',
-  '佳琪',
-  '诗涵',
-  '天佑',
-  '若曦',
-  '博文',
-  '晨阳',
-  '雅静',
-  '国庆',
-  '建国',
-  '丽华',
-  '春梅',
-  '晓燕',
-  '鹏',
-  '鑫',
-  '婷',
-  '颖',
-  '琳',
-  '斌',
-  '健',
-  '倩',
-  '晶',
-  '亮',
-  '玲',
-  '辉',
-];
+const GIVEN_NAMES = words(
+  '伟|芳|娜|敏|静|丽|强|磊|军|洋|勇|艳|杰|娟|涛|明|超|霞|平|刚|秀英|桂英|建华|志强|海燕|晓东|俊杰|嘉怡|子轩|梓涵|' +
+    '浩然|一诺|欣怡|宇航|思远|雨桐|梦琪|文博|佳琪|诗涵|天佑|若曦|博文|晨阳|雅静|国庆|建国|丽华|春梅|晓燕|鹏|鑫|婷|颖|' +
+    '琳|斌|健|倩|晶|亮|玲|辉',
+);
 
-const WESTERN_FIRST = [
-  'Kevin',
-  'Grace',
-  'Emily',
-  'Jason',
-  'Vivian',
-  'Eric',
-  'Cindy',
-  'David',
-  'Amy',
-  'Michael',
-  'Jenny',
-  'Tony',
-  'Sophie',
-  'Daniel',
-  'Iris',
-  'Leo',
-  'Olivia',
-  'Frank',
-  'Helen',
-  'Ryan',
-  'Chloe',
-  'Sam',
-  'Winnie',
-  'Oscar',
-  'Hannah',
-  'Peter',
-  'Zoe',
-  'Alex',
-  'Lucy',
-  'Ben',
-];
+const WESTERN_FIRST = words(
+  'Kevin|Grace|Emily|Jason|Vivian|Eric|Cindy|David|Amy|Michael|Jenny|Tony|Sophie|Daniel|Iris|Leo|Olivia|' +
+    'Frank|Helen|Ryan|Chloe|Sam|Winnie|Oscar|Hannah|Peter|Zoe|Alex|Lucy|Ben',
+);
 
-const WESTERN_SURNAMES = [
-  'Smith',
-  'Johnson',
-  'Brown',
-  'Taylor',
-  'Wilson',
-  'Carter',
-  'Müller',
-  'Martin',
-  'Dubois',
-  'Rossi',
-  'Kim',
-  'Tanaka',
-  'Nguyen',
-  'Patel',
-  'García',
-  "O'Brien",
-  'Schmidt',
-  'Walker',
-  'Evans',
-  'Clarke',
-];
+const WESTERN_SURNAMES = words(
+  "Smith|Johnson|Brown|Taylor|Wilson|Carter|Müller|Martin|Dubois|Rossi|Kim|Tanaka|Nguyen|Patel|García|O'Brien|" +
+    'Schmidt|Walker|Evans|Clarke',
+);
 
 const MERCHANT_NAMES: Record<Category, { zh: readonly string[]; en: readonly string[] }> = {
   cafe: {
-    zh: [
-      '晨光咖啡',
-      '拾光咖啡馆',
-      '慢岛咖啡',
-      '南屿咖啡',
-      '青柠咖啡',
-      '山茶咖啡',
-      '半日闲咖啡',
-      '梧桐里咖啡',
-    ],
-    en: [
-      'Harbour Bean Coffee',
-      'Daily Grind Café',
-      'Copper Kettle Café',
-      'Blue Door Coffee',
-      'Slow Drip Coffee Co.',
-    ],
+    zh: words('晨光咖啡|拾光咖啡馆|慢岛咖啡|南屿咖啡|青柠咖啡|山茶咖啡|半日闲咖啡|梧桐里咖啡'),
+    en: words(
+      'Harbour Bean Coffee|Daily Grind Café|Copper Kettle Café|Blue Door Coffee|Slow Drip Coffee Co.',
+    ),
   },
   restaurant: {
-    zh: [
-      '老街面馆',
-      '川味小厨',
-      '鼎香小笼包',
-      '湘里人家',
-      '粤来粤好茶餐厅',
-      '东北饺子馆',
-      '外婆家常菜',
-      '江南小馆',
-      '蜀香麻辣烫',
-      '烤鸭坊',
-    ],
-    en: [
-      'Golden Dragon Kitchen',
-      'Noodle Bar 88',
-      'Dim Sum House',
-      'Green Bowl Salads',
-      'Pepper & Salt Bistro',
-    ],
+    zh: words(
+      '老街面馆|川味小厨|鼎香小笼包|湘里人家|粤来粤好茶餐厅|东北饺子馆|外婆家常菜|江南小馆|蜀香麻辣烫|烤鸭坊',
+    ),
+    en: words('Golden Dragon Kitchen|Noodle Bar 88|Dim Sum House|Green Bowl Salads|Pepper & Salt Bistro'),
   },
   grocery: {
-    zh: [
-      '鲜丰超市',
-      '惠民生鲜',
-      '家乐便利店',
-      '优品超市',
-      '百佳鲜果',
-      '邻里便利',
-      '万家福超市',
-      '果多多水果店',
-      '绿源生鲜',
-    ],
-    en: ['FreshMart', 'Green Leaf Market', 'Corner Store 24', 'Harvest Grocer', 'Daily Fresh'],
+    zh: words('鲜丰超市|惠民生鲜|家乐便利店|优品超市|百佳鲜果|邻里便利|万家福超市|果多多水果店|绿源生鲜'),
+    en: words('FreshMart|Green Leaf Market|Corner Store 24|Harvest Grocer|Daily Fresh'),
   },
   transport: {
-    zh: ['城市地铁', '公交一卡通', '速达出行', '安心打车', '城际快巴', '高速ETC'],
-    en: ['Metro Pay', 'CityRide Taxi', 'QuickCab', 'Airport Express'],
+    zh: words('城市地铁|公交一卡通|速达出行|安心打车|城际快巴|高速ETC'),
+    en: words('Metro Pay|CityRide Taxi|QuickCab|Airport Express'),
   },
   ecommerce: {
-    zh: [
-      '优选商城',
-      '云购网',
-      '惠买买',
-      '拼好物',
-      '品质生活馆',
-      '数码之家',
-      '书香网',
-      '潮流衣橱',
-      '家居优品',
-    ],
-    en: ['ShopNow Online', 'Gadget Hub', 'BookNook', 'StyleBox', 'HomeGoods Direct'],
+    zh: words('优选商城|云购网|惠买买|拼好物|品质生活馆|数码之家|书香网|潮流衣橱|家居优品'),
+    en: words('ShopNow Online|Gadget Hub|BookNook|StyleBox|HomeGoods Direct'),
   },
   utilities: {
-    zh: ['城市燃气', '市电力公司', '自来水公司', '宽带通', '移动话费充值', '物业服务中心'],
-    en: ['City Power & Light', 'AquaWorks Water', 'FiberNet Broadband', 'TeleMobile Top-up'],
+    zh: words('城市燃气|市电力公司|自来水公司|宽带通|移动话费充值|物业服务中心'),
+    en: words('City Power & Light|AquaWorks Water|FiberNet Broadband|TeleMobile Top-up'),
   },
 };
 
-const DISTRICTS_ZH = [
-  '静安',
-  '徐汇',
-  '浦东',
-  '朝阳',
-  '海淀',
-  '天河',
-  '南山',
-  '福田',
-  '西湖',
-  '武侯',
-  '鼓楼',
-  '江北',
-];
-const DISTRICTS_EN = [
-  'Central',
-  'Kowloon Bay',
-  'Pudong',
-  'Wan Chai',
-  'Tsim Sha Tsui',
-  'Causeway Bay',
-  'Sha Tin',
-];
-const CITIES_ZH = ['上海', '北京', '广州', '深圳', '杭州', '成都', '南京', '武汉', '西安', '苏州'];
-const CITIES_EN = ['Shanghai', 'Beijing', 'Shenzhen', 'Hong Kong', 'Hangzhou', 'Chengdu'];
+const DISTRICTS_ZH = words('静安|徐汇|浦东|朝阳|海淀|天河|南山|福田|西湖|武侯|鼓楼|江北');
+const DISTRICTS_EN = words('Central|Kowloon Bay|Pudong|Wan Chai|Tsim Sha Tsui|Causeway Bay|Sha Tin');
+const CITIES_ZH = words('上海|北京|广州|深圳|杭州|成都|南京|武汉|西安|苏州');
+const CITIES_EN = words('Shanghai|Beijing|Shenzhen|Hong Kong|Hangzhou|Chengdu');
 
 /** Debit-card prefixes of the kind Chinese banks issue (UnionPay 62…, a few Visa 4…). */
 const CARD_PREFIXES = ['622202', '621700', '622848', '621483', '622588', '621226', '436742'];
@@ -476,6 +263,7 @@ function merchantName(random: Random, category: Category, used: Set<string>): st
 export function buildCustomers(random: Random, count: number, merchants: DemoMerchant[]): DemoCustomer[] {
   const customers: DemoCustomer[] = [];
   const surnameWeights = SURNAMES.map((s) => s[2]);
+  const byCategory = new Map(CATEGORIES.map((c) => [c, merchants.filter((m) => m.category === c)]));
   while (customers.length < count) {
     const size = Math.min(count - customers.length, [1, 1, 1, 1, 2, 2, 2, 3, 3, 4][random.int(0, 9)] ?? 1);
     const surname = SURNAMES[random.weighted(surnameWeights)] ?? ['王', 'Wang', 1];
@@ -483,7 +271,7 @@ export function buildCustomers(random: Random, count: number, merchants: DemoMer
     for (let m = 0; m < size; m++) members.push(customers.length + m);
     for (let m = 0; m < size; m++) {
       const index = customers.length;
-      customers.push(newCustomer(random, index, surname, members, merchants));
+      customers.push(newCustomer(random, index, surname, members, byCategory));
     }
   }
   addFriends(random, customers);
@@ -508,7 +296,7 @@ function newCustomer(
   index: number,
   surname: readonly [string, string, number],
   members: number[],
-  merchants: DemoMerchant[],
+  byCategory: Map<Category, DemoMerchant[]>,
 ): DemoCustomer {
   const english = random.chance(0.25);
   const displayName = english
@@ -524,14 +312,13 @@ function newCustomer(
   // Average payment is about 70 CNY, average transfer about 230 CNY.
   const monthlySpendMinor = BigInt(Math.round((paymentsPerDay * 30 * 70 + transfersPerDay * 30 * 230) * 100));
   const favourites = new Map<Category, number>();
-  for (const category of CATEGORIES) {
-    const candidates = merchants.filter((m) => m.category === category);
+  for (const [category, candidates] of byCategory) {
     if (candidates.length === 0) continue;
-    const pickIndex = random.weighted(candidates.map((m) => m.popularity));
-    const favourite = candidates[pickIndex];
+    const favourite = candidates[random.weighted(candidates.map((m) => m.popularity))];
     if (favourite) favourites.set(category, favourite.index);
   }
-  const topupEveryDays = random.int(14, 28);
+  // Most salaries are monthly (月薪); some are paid every two or three weeks.
+  const topupEveryDays = [14, 21, 28][random.weighted([0.2, 0.15, 0.65])] ?? 28;
   return {
     index,
     displayName,
@@ -646,30 +433,18 @@ export function transferAmountMinor(random: Random, family: boolean): number {
   return Math.max(500, Math.round(random.lognormal(85, 0.7) * 100));
 }
 
-export const TRANSFER_MEMOS_ZH = [
-  '饭钱',
-  'AA聚餐',
-  '房租',
-  '红包',
-  '电影票',
-  '打车费',
-  '还你的钱',
-  '奶茶',
-  '生日快乐',
-];
-export const TRANSFER_MEMOS_EN = [
-  'dinner',
-  'rent share',
-  'movie tickets',
-  'thanks!',
-  'birthday gift',
-  'taxi',
-];
-export const FAMILY_MEMOS = ['生活费', '零花钱', '家用', 'allowance'];
-export const REFUND_REASONS = ['退货退款', '商品缺货', '订单取消', 'duplicate charge', 'item returned'];
+export const TRANSFER_MEMOS_ZH = words('饭钱|AA聚餐|房租|红包|电影票|打车费|还你的钱|奶茶|生日快乐');
+export const TRANSFER_MEMOS_EN = words('dinner|rent share|movie tickets|thanks!|birthday gift|taxi');
+export const FAMILY_MEMOS = words('生活费|零花钱|家用|allowance');
+export const REFUND_REASONS = words('退货退款|商品缺货|订单取消|duplicate charge|item returned');
 
 /** Moves an amount off the endings the simulated bank treats specially (…13 declined, …14 silent). */
 export function ordinaryMinor(amount: number): number {
   const end = amount % 100;
   return end === 13 || end === 14 ? amount + 3 : amount;
+}
+
+/** A list written as one "|"-separated string, so long name tables stay compact. */
+function words(text: string): string[] {
+  return text.split('|');
 }

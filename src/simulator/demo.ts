@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Bulwark } from '../app.ts';
 import type { StoredResponse, SubmitResult } from '../ledger/commands.ts';
-import { ManualClock } from '../platform/clock.ts';
+import type { Clock } from '../platform/clock.ts';
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { requestHash } from '../platform/idempotency.ts';
@@ -79,6 +79,8 @@ const HOUR_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 /** Movements of one simulated hour go to the services concurrently, at most this many at a time. */
 const CHUNK_MAX = 128;
+/** How many customers the planner asks before giving up on a special case (a review, a failure). */
+const FIND_PAYER_TRIES = 500;
 /** Customers and merchants are registered this many at a time. */
 const SETUP_CHUNK = 64;
 /** Days, local hours and the daily limits all follow the limit policy's time zone (China: UTC+8). */
@@ -87,6 +89,8 @@ const LIMITS = DEFAULT_LIMIT_POLICY.limits;
 /** Held reviews younger than this at the end of history stay pending, for the review queue. */
 const PENDING_REVIEW_HOURS = 48;
 const CHANNEL = 'simbank';
+/** About how often the services read the clock per movement (risk decision, records, commits). */
+const CLOCK_READS_PER_STEP = 2;
 /** Rough exchange rates from a CNY ticket to the foreign wallets' currencies. */
 const FROM_CNY: Partial<Record<Currency, number>> = { HKD: 1.09, USD: 0.139 };
 
@@ -94,7 +98,8 @@ const FROM_CNY: Partial<Record<Currency, number>> = { HKD: 1.09, USD: 0.139 };
 // The plan: every movement decided in advance, hour by hour, against an in-memory model
 // of balances and daily limits. A movement planned to succeed stays affordable whatever
 // the order of the hour's concurrent requests, because it is checked against the hour's
-// opening balance less every debit of that hour, and credits count only from the next hour.
+// opening balance less every debit of that hour, and credits count only from the next
+// hour. That is what makes a seed reproducible on any database.
 // ---------------------------------------------------------------------------------------
 
 interface StepBase {
@@ -223,6 +228,7 @@ class Planner {
   private readonly senders: WeightedTable;
   private readonly savers: number[];
   private readonly affluent: number[];
+  private readonly everyone: number[];
   private readonly byCategory = new Map<Category, { table: WeightedTable; merchants: DemoMerchant[] }>();
   private readonly byCurrency = new Map<Currency, { table: WeightedTable; merchants: DemoMerchant[] }>();
   private readonly paymentRhythm: (t: number) => number;
@@ -230,6 +236,8 @@ class Planner {
   private readonly fundingRhythm: (t: number) => number;
   private readonly sweepLagHours: number;
   private readonly resolveHoursMax: number;
+  /** The hour being planned; follow-ups never land in it or before it. */
+  private plannedHour = -1;
 
   constructor(options: DemoOptions, timing: PlanTiming) {
     const root = new Random(options.seed);
@@ -246,6 +254,7 @@ class Planner {
     );
     this.savers = this.customers.filter((c) => c.saver).map((c) => c.index);
     this.affluent = this.customers.filter((c) => c.affluent).map((c) => c.index);
+    this.everyone = this.customers.map((c) => c.index);
     for (const category of CATEGORIES) {
       const list = this.merchants.filter((m) => m.category === category);
       if (list.length > 0)
@@ -276,7 +285,12 @@ class Planner {
     this.scheduleAllowances();
     this.scheduleRiskCases();
     const hours: Step[][] = [];
-    for (let h = 0; h < this.hourCount; h++) hours.push(this.planHour(h));
+    for (let h = 0; h < this.hourCount; h++) {
+      const candidates = [...(this.scheduled.get(h) ?? []), ...this.spawn(this.start + h * HOUR_MS)];
+      this.scheduled.delete(h);
+      this.plannedHour = h;
+      hours.push(this.planHour(candidates));
+    }
     let n = 0;
     let movements = 0;
     for (const steps of hours) {
@@ -297,10 +311,17 @@ class Planner {
 
   private schedule(at: number, candidate: Candidate): void {
     if (at < this.start || at >= this.end) return;
-    const h = Math.floor((at - this.start) / HOUR_MS);
+    let h = Math.floor((at - this.start) / HOUR_MS);
+    let item = candidate;
+    if (h <= this.plannedHour) {
+      // The hour being planned is closed: a follow-up moves to the next one, keeping time order.
+      h = this.plannedHour + 1;
+      if (h >= this.hourCount) return;
+      item = { ...candidate, at: this.start + h * HOUR_MS + (at % HOUR_MS) };
+    }
     const list = this.scheduled.get(h);
-    if (list) list.push(candidate);
-    else this.scheduled.set(h, [candidate]);
+    if (list) list.push(item);
+    else this.scheduled.set(h, [item]);
   }
 
   /** A time on local day `day` at a local hour drawn from `hours` weights. */
@@ -315,7 +336,9 @@ class Planner {
     const lastDay = localDay(this.end);
     const payday = FUNDING_HOURS.map((w, hour) => (hour >= 9 && hour <= 11 ? w : 0));
     for (const c of this.customers) {
-      if (c.topupPhaseDays > 3) {
+      // Whoever is first paid within a week starts from that; the others (and the affluent,
+      // whose large movements the review cases need) bring an opening balance.
+      if (c.topupPhaseDays > 7 || c.affluent) {
         const share = c.affluent ? 1 : 0.3 + 0.7 * this.random.next();
         const amount = hundredsOfYuan(BigInt(Math.round(Number(c.topupMinor) * share)));
         const at =
@@ -347,7 +370,7 @@ class Planner {
         const amount =
           (currency === 'USD' ? BigInt(this.random.int(3, 24) * 50) : BigInt(this.random.int(5, 60) * 100)) *
           100n;
-        if (phase > 3) {
+        if (phase > 7) {
           const at =
             this.start +
             this.random.weighted(this.hourWeights(FUNDING_HOURS)) * HOUR_MS +
@@ -425,7 +448,8 @@ class Planner {
       const amountMinor = BigInt(this.random.int(2, 30) * 10_000 + 13);
       this.schedule(at, { kind: 'topup', at, customer, currency: 'CNY', amountMinor });
     }
-    // Night hours move up to 12 hours later (see daytime); the sweep must still fall inside history.
+    // Night hours move up to 12 hours later (see daytime); the sweep that releases an
+    // unanswered payout must still fall inside history.
     const latest = hours - this.sweepLagHours - 14;
     for (let d = 0; d < clamp(Math.round(n / 1000), 1, 4) && latest > 48; d++) {
       for (const ending of [13n, 14n]) {
@@ -462,10 +486,11 @@ class Planner {
     return p.share * (p.hours[localHour(t)] ?? 0) * (isWeekend(t) ? p.weekend : 1);
   }
 
-  private planHour(h: number): Step[] {
-    const t0 = this.start + h * HOUR_MS;
-    const candidates = [...(this.scheduled.get(h) ?? []), ...this.spawn(t0)];
-    this.scheduled.delete(h);
+  /**
+   * Decides an hour's movements in time order against the model. Its credits (top-ups,
+   * incoming transfers, refunds, released holds) count only from the next hour on.
+   */
+  private planHour(candidates: Candidate[]): Step[] {
     // A stable sort keeps equal times in creation order, which is itself deterministic.
     candidates.sort((a, b) => a.at - b.at);
     const incoming = new Set<string>();
@@ -478,7 +503,7 @@ class Planner {
     this.debits = new Map();
     const steps: Step[] = [];
     for (const c of candidates) {
-      const step = this.evaluate(h, c, incoming);
+      const step = this.evaluate(c, incoming);
       if (step) steps.push(step);
     }
     for (const [wallet, amount] of this.credits) this.avail.set(wallet, this.balance(wallet) + amount);
@@ -558,8 +583,9 @@ class Planner {
     };
   }
 
-  private evaluate(h: number, c: Candidate, incoming: Set<string>): Step | undefined {
+  private evaluate(c: Candidate, incoming: Set<string>): Step | undefined {
     const r = this.random;
+    const h = Math.floor((c.at - this.start) / HOUR_MS);
     switch (c.kind) {
       case 'topup': {
         // The bank declines amounts ending in 13: no money arrives.
@@ -698,7 +724,9 @@ class Planner {
   /** A large purchase or family transfer by an affluent customer: held for review. */
   private review(h: number, c: Extract<Candidate, { kind: 'review' }>): Step | undefined {
     const r = this.random;
-    const customer = this.findPayer(this.affluent, c.at, c.amountMinor);
+    const customer =
+      this.findPayer(this.affluent, c.at, c.amountMinor) ??
+      this.findPayer(this.everyone, c.at, c.amountMinor);
     if (customer === undefined) return undefined;
     const payer = this.customers[customer];
     const to = payer ? [...payer.family, ...payer.friends][0] : undefined;
@@ -779,7 +807,7 @@ class Planner {
   private findPayer(candidates: number[], at: number, amount: bigint): number | undefined {
     if (candidates.length === 0) return undefined;
     const offset = this.random.int(0, candidates.length - 1);
-    for (let k = 0; k < Math.min(candidates.length, 200); k++) {
+    for (let k = 0; k < Math.min(candidates.length, FIND_PAYER_TRIES); k++) {
       const customer = candidates[(offset + k) % candidates.length];
       if (customer === undefined) continue;
       if (this.spend(walletKey(customer, 'CNY'), 'CNY', at, amount)) return customer;
@@ -831,8 +859,8 @@ function clamp(x: number, min: number, max: number): number {
 
 /**
  * Loads the demo data set: registers customers and merchants, then replays `days` of
- * history hour by hour on a simulated clock that ends now. Movements the ledger or the
- * risk gate refuse are counted; any other error propagates.
+ * history hour by hour on a simulated clock that ends at the last full hour. Movements
+ * the ledger, the channel or the risk gate refuse are counted; any other error propagates.
  */
 export async function seedDemo(
   bulwark: Bulwark,
@@ -844,7 +872,7 @@ export async function seedDemo(
     withdrawalTimeoutMs: bulwark.config.withdrawalTimeoutMs,
     reviewHoldTtlMs: bulwark.config.reviewHoldTtlMs,
   });
-  const clock = new ManualClock(new Date(plan.start));
+  const clock = new ChunkClock(plan.start);
   const { channel, funding } = bulwark;
   const autoAnswer = channel.autoAnswer;
   bulwark.clock.use(clock);
@@ -882,6 +910,35 @@ export async function seedDemo(
     channel.connect(httpDelivery(bulwark));
     channel.autoAnswer = autoAnswer;
     bulwark.clock.reset();
+  }
+}
+
+/**
+ * The simulated clock of the replay. A chunk's requests run concurrently, so instead of
+ * one shared instant each reading moves the clock a little further through the chunk's
+ * planned span: entries get distinct, increasing times, and it never goes backwards.
+ */
+class ChunkClock implements Clock {
+  private current: number;
+  private until: number;
+  private stepMs = 0;
+
+  constructor(at: number) {
+    this.current = at;
+    this.until = at;
+  }
+
+  /** The next `reads` readings walk evenly from `from` to `to` (or stay at `to` after). */
+  spread(from: number, to: number, reads: number): void {
+    this.current = Math.max(this.current, from);
+    this.until = Math.max(this.current, to);
+    this.stepMs = reads > 0 ? (this.until - this.current) / reads : 0;
+  }
+
+  now(): Date {
+    const at = Math.floor(this.current);
+    this.current = Math.min(this.until, this.current + this.stepMs);
+    return new Date(at);
   }
 }
 
@@ -925,7 +982,7 @@ class Seeder {
     private readonly bulwark: Bulwark,
     private readonly seed: number,
     private readonly plan: Plan,
-    private readonly clock: ManualClock,
+    private readonly clock: ChunkClock,
   ) {}
 
   async register(): Promise<void> {
@@ -963,13 +1020,12 @@ class Seeder {
         const first = chunk[0];
         const last = chunk[chunk.length - 1];
         if (!first || !last) continue;
-        this.clock.set(new Date(first.at));
+        this.clock.spread(first.at, last.at, chunk.length * CLOCK_READS_PER_STEP);
         // Concurrent requests let the ledger writer commit them in a few group commits.
         const settled = await Promise.allSettled(chunk.map((s) => this.step(s)));
         for (const s of settled) if (s.status === 'rejected') throw s.reason;
         if (chunk.some((s) => s.type === 'topup' || s.type === 'withdrawal')) {
-          // The bank answers a little later than the requests: at the chunk's last request time.
-          this.clock.set(new Date(last.at));
+          // The bank answers within the hour, well before a withdrawal's hold could expire.
           await this.bulwark.channel.flush();
         }
         done += chunk.filter((s) => s.type !== 'resolve' && s.type !== 'sweep').length;

@@ -406,10 +406,15 @@ export class FundingService {
     if (cb.type === 'topup.failed') {
       await this.db.transaction().execute(async (tx) => {
         await recordCallback(tx, channel, cb.eventId);
-        await finishTopup(tx, topup.id, {
-          status: 'failed',
-          failure_code: cb.failureCode ?? 'CHANNEL_FAILED',
-        });
+        await finishTopup(
+          tx,
+          topup.id,
+          {
+            status: 'failed',
+            failure_code: cb.failureCode ?? 'CHANNEL_FAILED',
+          },
+          this.settings.clock.now(),
+        );
       });
       return { statusCode: 200, body: { accepted: true, status: 'failed' } };
     }
@@ -428,7 +433,12 @@ export class FundingService {
       metadata: { topupId: topup.id, channel, payeeId: topup.customer_id },
       inTx: async (tx, outcome) => {
         await recordCallback(tx, channel, cb.eventId);
-        await finishTopup(tx, topup.id, { status: 'succeeded', entry_id: outcome.entry?.id ?? null });
+        await finishTopup(
+          tx,
+          topup.id,
+          { status: 'succeeded', entry_id: outcome.entry?.id ?? null },
+          this.settings.clock.now(),
+        );
       },
       // One top-up posts once, whatever callbacks race for it.
       idempotency: {
@@ -445,10 +455,15 @@ export class FundingService {
       // The wallet was frozen or closed meanwhile: the money stays with the channel's suspense handling.
       await this.db.transaction().execute(async (tx) => {
         await recordCallback(tx, channel, cb.eventId);
-        await finishTopup(tx, topup.id, {
-          status: 'failed',
-          failure_code: result.outcome.ok ? null : result.outcome.error.code,
-        });
+        await finishTopup(
+          tx,
+          topup.id,
+          {
+            status: 'failed',
+            failure_code: result.outcome.ok ? null : result.outcome.error.code,
+          },
+          this.settings.clock.now(),
+        );
       });
     }
     return result.response ?? { statusCode: 200, body: { accepted: true } };
@@ -496,7 +511,7 @@ export class FundingService {
             status,
             failure_code: failureCode,
             entry_id: outcome.entry?.id ?? null,
-            updated_at: new Date(),
+            updated_at: this.settings.clock.now(),
           })
           .where('id', '=', w.id)
           .where('status', '=', from)
@@ -573,10 +588,11 @@ async function finishTopup(
   tx: Tx,
   id: string,
   set: { status: 'succeeded' | 'failed'; entry_id?: string | null; failure_code?: string | null },
+  at: Date,
 ): Promise<void> {
   const res = await tx
     .updateTable('wallet_topups')
-    .set({ ...set, updated_at: new Date() })
+    .set({ ...set, updated_at: at })
     .where('id', '=', id)
     .where('status', '=', 'pending')
     .executeTakeFirst();
