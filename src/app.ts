@@ -70,6 +70,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     queueMax: config.ledgerQueueMax,
     afterCommit: () => relay.kick(),
     clock,
+    pipeline: dbHandle.kind === 'postgres' ? config.ledgerPipeline : 1,
   });
   const ledger = new LedgerService(db, writer);
   await ledger.ensureSystemAccounts();
@@ -157,8 +158,9 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     }
     const settledWithdrawals = await funding.sweepWithdrawals(now);
     // Delivered outbox rows are kept a day for inspection, then removed in bounded chunks.
-    await sql`delete from outbox where id in (select id from outbox
-      where published_at < now() - interval '1 day' order by id limit 10000)`.execute(db);
+    // Only the oldest rows are looked at, so the delete costs the same however large the table is.
+    await sql`delete from outbox where id in (select id from outbox order by id limit 5000)
+      and published_at < now() - interval '1 day'`.execute(db);
     return { expiredHolds, settledWithdrawals };
   };
 

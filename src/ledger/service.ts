@@ -103,6 +103,7 @@ export class LedgerService {
       currency: Currency;
       ownerId: string;
       isCreditLine?: boolean;
+      createdAt?: Date;
     },
     executor: Db | Tx = this.db,
   ): Promise<Account> {
@@ -115,6 +116,7 @@ export class LedgerService {
         normal_side: NORMAL_SIDE[input.kind],
         is_credit_line: input.isCreditLine ?? false,
         owner_id: input.ownerId,
+        ...(input.createdAt ? { created_at: input.createdAt } : {}),
       })
       .onConflict((oc) => oc.columns(['kind', 'owner_id', 'currency']).doNothing())
       .execute();

@@ -38,6 +38,59 @@ export function keyId(k: KeyRef): string {
   return `${k.scope}\u0000${k.key}`;
 }
 
+/**
+ * Locks the accounts in id order and, in the same round trip, reads which of `keys`
+ * are already stored (one statement instead of two on the hot path; it runs after the
+ * chain-head lock, so it sees every key committed before).
+ */
+export async function loadAccountsAndKeys(
+  tx: Tx,
+  ids: string[],
+  keys: KeyRef[],
+): Promise<{ accounts: Map<string, Account>; existing: Set<string> }> {
+  if (ids.length === 0) return { accounts: new Map(), existing: await existingKeys(tx, keys) };
+  ids.sort();
+  const rows = await sql<AccountRow & { existing: Array<[string, string]> | null }>`
+    select id, kind, currency, normal_side, is_credit_line, owner_id, status, posted_minor, held_minor,
+      (select json_agg(json_build_array(k.scope, k.key)) from idempotency_keys k
+        join unnest(${keys.map((k) => k.scope)}::text[], ${keys.map((k) => k.key)}::text[]) as v(scope, key)
+        on k.scope = v.scope and k.key = v.key) as existing
+    from ledger_accounts where id = any(${ids}::text[]) order by id for update`.execute(tx);
+  const existing = new Set<string>();
+  for (const [scope, key] of rows.rows[0]?.existing ?? []) existing.add(keyId({ scope, key }));
+  return { accounts: toAccounts(rows.rows), existing };
+}
+
+interface AccountRow {
+  id: string;
+  kind: AccountKind;
+  currency: Currency;
+  normal_side: 'debit' | 'credit';
+  is_credit_line: boolean;
+  owner_id: string;
+  status: AccountStatus;
+  posted_minor: bigint;
+  held_minor: bigint;
+}
+
+function toAccounts(rows: AccountRow[]): Map<string, Account> {
+  const map = new Map<string, Account>();
+  for (const r of rows) {
+    map.set(r.id, {
+      id: r.id,
+      kind: r.kind,
+      currency: r.currency,
+      normalSide: r.normal_side,
+      isCreditLine: r.is_credit_line,
+      ownerId: r.owner_id,
+      status: r.status,
+      postedMinor: BigInt(r.posted_minor),
+      heldMinor: BigInt(r.held_minor),
+    });
+  }
+  return map;
+}
+
 export async function loadAccounts(tx: Tx, ids: string[]): Promise<Map<string, Account>> {
   const map = new Map<string, Account>();
   if (ids.length === 0) return map;

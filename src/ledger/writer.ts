@@ -8,6 +8,7 @@ import {
   ledgerCommands,
   ledgerQueueDepth,
 } from '../platform/metrics.ts';
+import type { ReversibleEntry } from './batch.ts';
 import { BatchState } from './batch.ts';
 import type { CommandOutcome, LedgerCommand, StoredResponse, SubmitResult } from './commands.ts';
 import { isRuleName, ruleAccounts } from './rules.ts';
@@ -16,11 +17,13 @@ import {
   type KeyResponse,
   keyId,
   loadAccounts,
+  loadAccountsAndKeys,
   loadHolds,
   loadOriginals,
   lockChainHead,
   writeBatch,
 } from './store.ts';
+import type { Account, Hold } from './types.ts';
 
 interface Pending {
   cmd: LedgerCommand;
@@ -39,6 +42,12 @@ export interface WriterOptions {
   afterCommit?: () => void;
   /** Stamps entries and hold transitions; the system clock unless the seeder sets another. */
   clock?: Clock;
+  /**
+   * Ledger transactions in flight at once. With 2, the next batch is already waiting on
+   * the chain-head lock while the previous one commits (PostgreSQL); PGlite has one
+   * connection, so 1 there.
+   */
+  pipeline?: number;
 }
 
 const RETRYABLE_SQLSTATES = new Set(['40001', '40P01', '55P03', 'BULWARK_IDEMPOTENCY_RACE']);
@@ -55,7 +64,8 @@ const ATTEMPTS_MAX = 4;
  */
 export class LedgerWriter {
   private queue: Pending[] = [];
-  private flushing = false;
+  private inFlight = 0;
+  private scheduled = false;
   private closed = false;
 
   constructor(
@@ -74,28 +84,42 @@ export class LedgerWriter {
     return new Promise<SubmitResult>((resolve, reject) => {
       this.queue.push({ cmd, resolve, reject });
       ledgerQueueDepth.set(this.queue.length);
-      if (!this.flushing) {
-        this.flushing = true;
-        setImmediate(() => void this.flushLoop());
-      }
+      this.schedule();
     });
   }
 
   /** Waits for queued commands to finish and refuses new ones. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.flushing) await new Promise((r) => setTimeout(r, 5));
+    while (this.inFlight > 0 || this.queue.length > 0) await new Promise((r) => setTimeout(r, 5));
   }
 
-  private async flushLoop(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const batch = this.queue.splice(0, this.options.batchMax);
-        ledgerQueueDepth.set(this.queue.length);
-        await this.runBatch(batch);
-      }
-    } finally {
-      this.flushing = false;
+  /** Starts batches on the next turn of the event loop, so requests arriving together share one. */
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      this.startBatches();
+    });
+  }
+
+  private startBatches(): void {
+    const pipeline = this.options.pipeline ?? 1;
+    while (this.queue.length > 0 && this.inFlight < pipeline) {
+      const batch = this.queue.splice(0, this.options.batchMax);
+      ledgerQueueDepth.set(this.queue.length);
+      this.inFlight++;
+      this.runBatch(batch)
+        .catch((err: unknown) => {
+          // runBatch settles every command itself; reaching here is a bug, so nobody is left waiting.
+          this.log.error({ err }, 'ledger batch failed unexpectedly');
+          for (const p of batch) p.reject(err);
+        })
+        .finally(() => {
+          this.inFlight--;
+          if (this.queue.length > 0) this.schedule();
+        });
     }
   }
 
@@ -224,41 +248,36 @@ export class LedgerWriter {
     // Taking the chain head first orders every ledger transaction, across processes too.
     const head = await lockChainHead(tx);
     const keyed = pendings.flatMap((p) => (p.cmd.idempotency ? [p.cmd.idempotency] : []));
-    const stored = await existingKeys(tx, keyed);
+    // Holds and originals name further accounts; only commands on them need the longer path.
+    const needsLookups = pendings.some(
+      (p) => p.cmd.type === 'postHold' || p.cmd.type === 'voidHold' || p.cmd.type === 'reverse',
+    );
+    let stored: Set<string>;
+    let holds = new Map<string, Hold>();
+    let originals = new Map<string, ReversibleEntry>();
+    let accounts: Map<string, Account>;
+    if (!needsLookups) {
+      const loaded = await loadAccountsAndKeys(tx, [...accountsOf(pendings, holds, originals)], keyed);
+      stored = loaded.existing;
+      accounts = loaded.accounts;
+    } else {
+      stored = await existingKeys(tx, keyed);
+      const holdIds = new Set<string>();
+      const entryIds = new Set<string>();
+      for (const p of pendings) {
+        if (p.cmd.type === 'postHold' || p.cmd.type === 'voidHold') holdIds.add(p.cmd.holdId);
+        if (p.cmd.type === 'reverse') entryIds.add(p.cmd.entryId);
+      }
+      holds = await loadHolds(tx, [...holdIds]);
+      originals = await loadOriginals(tx, [...entryIds]);
+      accounts = await loadAccounts(tx, [...accountsOf(pendings, holds, originals)]);
+    }
     const runnable: Pending[] = [];
     for (const p of pendings) {
       const idem = p.cmd.idempotency;
       if (idem && stored.has(keyId(idem))) results.set(p, { kind: 'claimed-elsewhere' });
       else runnable.push(p);
     }
-
-    const holdIds = new Set<string>();
-    const entryIds = new Set<string>();
-    for (const p of runnable) {
-      if (p.cmd.type === 'postHold' || p.cmd.type === 'voidHold') holdIds.add(p.cmd.holdId);
-      if (p.cmd.type === 'reverse') entryIds.add(p.cmd.entryId);
-    }
-    const holds = await loadHolds(tx, [...holdIds]);
-    const originals = await loadOriginals(tx, [...entryIds]);
-    const accountIds = new Set<string>();
-    for (const p of runnable) {
-      const cmd = p.cmd;
-      if (cmd.type === 'post' || cmd.type === 'hold') {
-        for (const id of ruleAccounts(cmd.rule, cmd.params)) accountIds.add(id);
-        if (cmd.type === 'hold') accountIds.add(cmd.holdAccountId);
-      } else if (cmd.type === 'postHold' || cmd.type === 'voidHold') {
-        const hold = holds.get(cmd.holdId);
-        if (hold && isRuleName(hold.rule))
-          for (const id of ruleAccounts(hold.rule, hold.params)) accountIds.add(id);
-        if (hold) accountIds.add(hold.accountId);
-      } else if (cmd.type === 'reverse') {
-        const original = originals.get(cmd.entryId);
-        if (original && isRuleName(original.rule)) {
-          for (const id of ruleAccounts(original.rule, original.params)) accountIds.add(id);
-        }
-      }
-    }
-    const accounts = await loadAccounts(tx, [...accountIds]);
     const state = new BatchState(
       accounts,
       holds,
@@ -285,4 +304,29 @@ export class LedgerWriter {
     }
     return results;
   }
+}
+
+/** Every account the commands touch: their rules' accounts and the held accounts. */
+function accountsOf(
+  pendings: Pending[],
+  holds: Map<string, Hold>,
+  originals: Map<string, ReversibleEntry>,
+): Set<string> {
+  const ids = new Set<string>();
+  for (const p of pendings) {
+    const cmd = p.cmd;
+    if (cmd.type === 'post' || cmd.type === 'hold') {
+      for (const id of ruleAccounts(cmd.rule, cmd.params)) ids.add(id);
+      if (cmd.type === 'hold') ids.add(cmd.holdAccountId);
+    } else if (cmd.type === 'postHold' || cmd.type === 'voidHold') {
+      const hold = holds.get(cmd.holdId);
+      if (hold && isRuleName(hold.rule)) for (const id of ruleAccounts(hold.rule, hold.params)) ids.add(id);
+      if (hold) ids.add(hold.accountId);
+    } else if (cmd.type === 'reverse') {
+      const original = originals.get(cmd.entryId);
+      if (original && isRuleName(original.rule))
+        for (const id of ruleAccounts(original.rule, original.params)) ids.add(id);
+    }
+  }
+  return ids;
 }

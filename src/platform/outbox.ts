@@ -51,7 +51,7 @@ export class OutboxRelay implements EventBus {
     private readonly options: { batchSize: number; pollMs: number; kickDelayMs: number } = {
       batchSize: 1000,
       pollMs: 1000,
-      kickDelayMs: 20,
+      kickDelayMs: 100,
     },
   ) {}
 
@@ -79,7 +79,7 @@ export class OutboxRelay implements EventBus {
       return;
     }
     this.running = true;
-    // A short pause lets one round carry the events of many commits.
+    // A pause lets one round carry the events of many commits instead of one round per commit.
     setTimeout(() => void this.loop(), this.options.kickDelayMs);
   }
 
@@ -115,14 +115,12 @@ export class OutboxRelay implements EventBus {
     }
   }
 
+  /**
+   * Marks the oldest undelivered events as published and hands them to the subscribers
+   * in the same transaction: if a subscriber throws, the marks roll back and the events
+   * come again in the next round.
+   */
   private async deliverBatch(): Promise<number> {
-    if (this.subscribers.length === 0) {
-      const res = await sql`
-        update outbox set published_at = now()
-        where id in (select id from outbox where published_at is null order by id limit ${this.options.batchSize})
-      `.execute(this.db);
-      return Number(res.numAffectedRows ?? 0n);
-    }
     return this.db.transaction().execute(async (tx) => {
       const rows = await sql<{
         id: bigint;
@@ -131,11 +129,12 @@ export class OutboxRelay implements EventBus {
         payload: Record<string, unknown>;
         created_at: Date;
       }>`
-        select id, topic, aggregate_id, payload, created_at from outbox
-        where published_at is null order by id limit ${this.options.batchSize}
-        for update skip locked
-      `.execute(tx);
-      for (const row of rows.rows) {
+        update outbox set published_at = now()
+        where id in (select id from outbox where published_at is null order by id
+          limit ${this.options.batchSize} for update skip locked)
+        returning id, topic, aggregate_id, payload, created_at`.execute(tx);
+      const events = rows.rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+      for (const row of events) {
         const event: DeliveredEvent = {
           id: row.id,
           topic: row.topic,
@@ -147,13 +146,8 @@ export class OutboxRelay implements EventBus {
           if (event.topic.startsWith(s.prefix)) await s.fn(event);
         }
       }
-      if (rows.rows.length > 0) {
-        await sql`update outbox set published_at = now() where id = any(${rows.rows.map((r) => r.id.toString())}::int8[])`.execute(
-          tx,
-        );
-      }
-      this.delivered += rows.rows.length;
-      return rows.rows.length;
+      this.delivered += events.length;
+      return events.length;
     });
   }
 }

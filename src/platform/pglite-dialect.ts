@@ -65,7 +65,8 @@ class PGliteDriver implements Driver {
   }
 
   async acquireConnection(): Promise<DatabaseConnection> {
-    while (this.busy) {
+    if (this.busy) {
+      // First come, first served: the releasing holder hands the connection straight over.
       await new Promise<void>((resolve) => this.waiters.push(resolve));
     }
     this.busy = true;
@@ -73,8 +74,9 @@ class PGliteDriver implements Driver {
   }
 
   async releaseConnection(): Promise<void> {
-    this.busy = false;
-    this.waiters.shift()?.();
+    const next = this.waiters.shift();
+    if (next) next();
+    else this.busy = false;
   }
 
   async beginTransaction(conn: DatabaseConnection, settings: TransactionSettings): Promise<void> {

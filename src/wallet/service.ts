@@ -50,9 +50,10 @@ export class WalletService {
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
       const id = newId('cus');
       createdId = id;
-      await tx.insertInto('customers').values({ id, display_name: input.displayName }).execute();
+      const now = this.settings.clock.now();
+      await tx.insertInto('customers').values({ id, display_name: input.displayName, created_at: now }).execute();
       for (const currency of currencies) {
-        await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: id }, tx);
+        await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: id, createdAt: now }, tx);
       }
       await writeOutbox(tx, [
         { topic: 'wallet.customer.created', aggregateId: id, payload: { customerId: id } },
@@ -92,9 +93,14 @@ export class WalletService {
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
       const id = newId('mer');
       createdId = id;
-      await tx.insertInto('merchants').values({ id, name: input.name, fee_bps: input.feeBps }).execute();
-      for (const currency of currencies)
-        await this.ledger.openAccount({ kind: 'merchant', currency, ownerId: id }, tx);
+      const now = this.settings.clock.now();
+      await tx
+        .insertInto('merchants')
+        .values({ id, name: input.name, fee_bps: input.feeBps, created_at: now })
+        .execute();
+      for (const currency of currencies) {
+        await this.ledger.openAccount({ kind: 'merchant', currency, ownerId: id, createdAt: now }, tx);
+      }
       await writeOutbox(tx, [
         { topic: 'wallet.merchant.created', aggregateId: id, payload: { merchantId: id } },
       ]);

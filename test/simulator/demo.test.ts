@@ -3,7 +3,8 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/ledger/verify.ts';
 import type { Db } from '../../src/platform/db.ts';
-import { type DemoOptions, planDemo, seedDemo } from '../../src/simulator/demo.ts';
+import { type DemoOptions, seedDemo } from '../../src/simulator/demo.ts';
+import { planDemo } from '../../src/simulator/demo-plan.ts';
 import { DATABASES, startBulwark } from '../helpers.ts';
 
 const DAY_MS = 86_400_000;
