@@ -51,7 +51,10 @@ export class WalletService {
       const id = newId('cus');
       createdId = id;
       const now = this.settings.clock.now();
-      await tx.insertInto('customers').values({ id, display_name: input.displayName, created_at: now }).execute();
+      await tx
+        .insertInto('customers')
+        .values({ id, display_name: input.displayName, created_at: now })
+        .execute();
       for (const currency of currencies) {
         await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: id, createdAt: now }, tx);
       }
