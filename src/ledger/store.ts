@@ -92,36 +92,12 @@ function toAccounts(rows: AccountRow[]): Map<string, Account> {
 }
 
 export async function loadAccounts(tx: Tx, ids: string[]): Promise<Map<string, Account>> {
-  const map = new Map<string, Account>();
-  if (ids.length === 0) return map;
+  if (ids.length === 0) return new Map();
   ids.sort();
-  const rows = await sql<{
-    id: string;
-    kind: AccountKind;
-    currency: Currency;
-    normal_side: 'debit' | 'credit';
-    is_credit_line: boolean;
-    owner_id: string;
-    status: AccountStatus;
-    posted_minor: bigint;
-    held_minor: bigint;
-  }>`
+  const rows = await sql<AccountRow>`
     select id, kind, currency, normal_side, is_credit_line, owner_id, status, posted_minor, held_minor
     from ledger_accounts where id = any(${ids}::text[]) order by id for update`.execute(tx);
-  for (const r of rows.rows) {
-    map.set(r.id, {
-      id: r.id,
-      kind: r.kind,
-      currency: r.currency,
-      normalSide: r.normal_side,
-      isCreditLine: r.is_credit_line,
-      ownerId: r.owner_id,
-      status: r.status,
-      postedMinor: BigInt(r.posted_minor),
-      heldMinor: BigInt(r.held_minor),
-    });
-  }
-  return map;
+  return toAccounts(rows.rows);
 }
 
 export async function loadHolds(tx: Tx, ids: string[]): Promise<Map<string, Hold>> {

@@ -26,7 +26,7 @@ export interface DemoOptions {
   endAt?: Date;
 }
 
-export const DEMO_DEFAULTS: DemoOptions = { customers: 3000, merchants: 200, days: 90, seed: 42 };
+export const DEMO_DEFAULTS: DemoOptions = { customers: 2000, merchants: 150, days: 60, seed: 42 };
 
 export type MovementType = 'topup' | 'payment' | 'transfer' | 'withdrawal' | 'refund';
 

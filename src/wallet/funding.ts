@@ -85,10 +85,8 @@ export class FundingService {
     return c;
   }
 
-  async topup(
-    input: { walletId: string; amountMinor: string; currency: string; channel: string },
-    ctx: RequestContext,
-  ): Promise<{ replayed: boolean; response: StoredResponse }> {
+  /** Validates what a top-up or withdrawal names: amount, currency, channel and the wallet in that currency. */
+  private async target(input: { walletId: string; amountMinor: string; currency: string; channel: string }) {
     const amount = parseAmountMinor(input.amountMinor);
     const currency = parseCurrency(input.currency);
     const channel = this.channel(input.channel);
@@ -99,6 +97,14 @@ export class FundingService {
         `Wallet ${wallet.id} holds ${wallet.currency}, not ${currency}.`,
       );
     }
+    return { amount, currency, channel, wallet };
+  }
+
+  async topup(
+    input: { walletId: string; amountMinor: string; currency: string; channel: string },
+    ctx: RequestContext,
+  ): Promise<{ replayed: boolean; response: StoredResponse }> {
+    const { amount, currency, channel, wallet } = await this.target(input);
     const account = await this.ledger.getAccount(wallet.id);
     if (account.status !== 'active')
       throw new AppError('LEDGER_ACCOUNT_FROZEN', `Wallet ${wallet.id} is ${account.status}.`);
@@ -167,16 +173,7 @@ export class FundingService {
     },
     ctx: RequestContext,
   ): Promise<SubmitResult> {
-    const amount = parseAmountMinor(input.amountMinor);
-    const currency = parseCurrency(input.currency);
-    const channel = this.channel(input.channel);
-    const wallet = await this.directory.wallet(input.walletId);
-    if (wallet.currency !== currency) {
-      throw new AppError(
-        'CURRENCY_MISMATCH',
-        `Wallet ${wallet.id} holds ${wallet.currency}, not ${currency}.`,
-      );
-    }
+    const { amount, currency, channel, wallet } = await this.target(input);
     const accountNumber = input.bankAccount.accountNumber.replace(/[\s-]/g, '');
     if (!/^[0-9]{8,34}$/.test(accountNumber)) {
       throw new AppError('VALIDATION_FAILED', 'bankAccount.accountNumber must be 8 to 34 digits.');
