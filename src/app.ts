@@ -70,7 +70,6 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     queueMax: config.ledgerQueueMax,
     afterCommit: () => relay.kick(),
     clock,
-    pipeline: dbHandle.kind === 'postgres' ? config.ledgerPipeline : 1,
   });
   const ledger = new LedgerService(db, writer);
   await ledger.ensureSystemAccounts();

@@ -21,8 +21,6 @@ export interface Config {
   ledgerBatchMax: number;
   /** Load shedding: commands waiting for the ledger writer beyond this are refused with 503. */
   ledgerQueueMax: number;
-  /** Ledger transactions in flight at once on PostgreSQL (PGlite always uses 1). */
-  ledgerPipeline: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -49,6 +47,5 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reviewHoldTtlMs: intFromEnv(env, 'REVIEW_HOLD_TTL_MS', 72 * 3600 * 1000),
     ledgerBatchMax: intFromEnv(env, 'LEDGER_BATCH_MAX', 256),
     ledgerQueueMax: intFromEnv(env, 'LEDGER_QUEUE_MAX', 20_000),
-    ledgerPipeline: Math.max(1, intFromEnv(env, 'LEDGER_PIPELINE', 1)),
   };
 }
