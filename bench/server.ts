@@ -180,7 +180,7 @@ async function baselineApp(db: Db, log: ReturnType<typeof createLogger>, bodyLim
     logger: log,
     bodyLimitBytes,
     rateLimitPerMinute: 0,
-    logRequests: false,
+    requestLogging: { enabled: false },
   });
   app.post('/bench/baseline-insert', { schema: { body: BaselineBody, hide: true } }, async (req, reply) => {
     const header = req.headers['idempotency-key'];

@@ -30,6 +30,8 @@ export interface Bulwark {
   gate: LimitPolicyGate;
   relay: OutboxRelay;
   channel: SimulatedChannel;
+  /** Request lines are logged while this is on (serve turns it on once the demo data is loaded). */
+  requestLogging: { enabled: boolean };
   /** The clock every movement is stamped with; the demo seeder swaps in a simulated one. */
   clock: SwitchableClock;
   /** Runs the periodic jobs (hold expiry, withdrawal deadlines, custody check, outbox). */
@@ -102,11 +104,12 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   const channel = new SimulatedChannel(channelSecret, config.channelDelayMs, log);
   funding.addChannel(channel);
 
+  const requestLogging = { enabled: options.logRequests ?? false };
   const app = await createHttp({
     logger: log,
     bodyLimitBytes: config.bodyLimitBytes,
     rateLimitPerMinute: config.rateLimitPerMinute,
-    logRequests: options.logRequests ?? false,
+    requestLogging,
   });
   let ready = true;
   app.get('/health/live', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({
@@ -176,6 +179,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     relay,
     channel,
     clock,
+    requestLogging,
     runMaintenance,
     startBackground() {
       relay.start();

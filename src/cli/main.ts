@@ -30,7 +30,7 @@ program
   .action(async (opts: { demo?: boolean; port?: number; host?: string }) => {
     const config = loadConfig();
     const log = createLogger(config.logLevel, process.stdout.isTTY);
-    const bulwark = await buildBulwark({ config, log, logRequests: true });
+    const bulwark = await buildBulwark({ config, log });
     log.info(
       { database: bulwark.dbHandle.kind, location: bulwark.dbHandle.location },
       'database ready, migrations applied',
@@ -42,6 +42,7 @@ program
       bar.stop();
       log.info(summary, 'demo data loaded');
     }
+    bulwark.requestLogging.enabled = true;
     bulwark.startBackground();
     const address = await bulwark.app.listen({
       port: opts.port ?? config.port,

@@ -34,8 +34,8 @@ export interface HttpOptions {
   logger: Logger;
   bodyLimitBytes: number;
   rateLimitPerMinute: number;
-  /** Logs every request line (off in tests and benchmarks). */
-  logRequests: boolean;
+  /** Logs every request line while `enabled` (off in tests and benchmarks, and while the demo loads). */
+  requestLogging: { enabled: boolean };
 }
 
 /** The idempotency scope of a request: one per API client once clients authenticate. */
@@ -50,7 +50,8 @@ export async function createHttp(options: HttpOptions): Promise<App> {
   const app = Fastify({
     loggerInstance: options.logger,
     logController: new LogController({
-      disableRequestLogging: (req: FastifyRequest) => !options.logRequests || req.url.startsWith('/health'),
+      disableRequestLogging: (req: FastifyRequest) =>
+        !options.requestLogging.enabled || req.url.startsWith('/health'),
     }),
     bodyLimit: options.bodyLimitBytes,
     trustProxy: false,
