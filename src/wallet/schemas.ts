@@ -139,18 +139,67 @@ export const Refund = Type.Object(
   { additionalProperties: false },
 );
 
-export const Movement = Type.Object({
-  id: Type.String({ description: 'The journal entry id when completed, the hold id when held.' }),
-  kind: Type.String(),
-  status: Type.Union([Type.Literal('completed'), Type.Literal('held')]),
-  amountMinor: Type.String(),
-  currency: Type.String(),
-  entryId: Type.Union([Type.String(), Type.Null()]),
-  holdId: Type.Union([Type.String(), Type.Null()]),
-  feeMinor: Type.Union([Type.String(), Type.Null()]),
-  decision: Decision,
-  createdAt: Type.String(),
-});
+export const Movement = Type.Object(
+  {
+    id: Type.String({ description: 'The journal entry id when completed, the hold id when held.' }),
+    kind: Type.String(),
+    status: Type.Union([Type.Literal('completed'), Type.Literal('held')]),
+    amountMinor: Type.String(),
+    currency: Type.String(),
+    entryId: Type.Union([Type.String(), Type.Null()]),
+    holdId: Type.Union([Type.String(), Type.Null()]),
+    feeMinor: Type.Union([Type.String(), Type.Null()]),
+    decision: Decision,
+    createdAt: Type.String(),
+  },
+  {
+    additionalProperties: true,
+    description:
+      'A money movement: 201 completed (posted), 202 held for review with the reason the customer sees.',
+    examples: [
+      {
+        id: 'txn_01kq3v8a0m1n2p3q4r5s6t7v8w',
+        kind: 'transfer',
+        status: 'completed',
+        amountMinor: '2500',
+        currency: 'CNY',
+        entryId: 'txn_01kq3v8a0m1n2p3q4r5s6t7v8w',
+        holdId: null,
+        feeMinor: null,
+        decision: {
+          id: 'dec_01kq3v8a0k1n2p3q4r5s6t7v8w',
+          outcome: 'ALLOW',
+          reasonCodes: [],
+          customerMessage: null,
+        },
+        createdAt: '2026-11-21T08:15:30.123Z',
+      },
+    ],
+  },
+);
+
+export const Funding = Type.Object(
+  {
+    id: Type.String(),
+    status: Type.String({
+      description:
+        'Top-up: pending, succeeded, failed. Withdrawal: in_review, processing, succeeded, failed, rejected.',
+    }),
+    walletId: Type.String(),
+    amountMinor: Type.String(),
+    currency: Type.String(),
+    channel: Type.String(),
+    entryId: Type.Union([Type.String(), Type.Null()]),
+    failureCode: Type.Union([Type.String(), Type.Null()]),
+    createdAt: Type.String(),
+  },
+  { additionalProperties: true, description: 'A top-up or withdrawal and its state.' },
+);
+
+export const HoldResult = Type.Object(
+  { hold: Type.Object({ id: Type.String(), status: Type.String() }, { additionalProperties: true }) },
+  { additionalProperties: true },
+);
 
 export const Topup = Type.Object(
   {
