@@ -5,6 +5,7 @@ import { newId } from '../platform/ids.ts';
 import { custodyCheckOk, custodyDifference } from '../platform/metrics.ts';
 import { CURRENCY_CODES, type Currency } from '../platform/money.ts';
 import type { LedgerCommand, SubmitResult } from './commands.ts';
+import { toHold } from './store.ts';
 import {
   type Account,
   type AccountKind,
@@ -252,23 +253,7 @@ export class LedgerService {
   async getHold(id: string): Promise<Hold> {
     const r = await this.db.selectFrom('ledger_holds').selectAll().where('id', '=', id).executeTakeFirst();
     if (!r) throw new AppError('LEDGER_HOLD_NOT_FOUND', `Hold ${id} does not exist.`);
-    return {
-      id: r.id,
-      accountId: r.account_id,
-      currency: r.currency as Currency,
-      amountMinor: BigInt(r.amount_minor),
-      postedMinor: BigInt(r.posted_minor),
-      status: r.status as Hold['status'],
-      kind: r.kind as EntryKind,
-      rule: r.rule,
-      params: r.params,
-      metadata: r.metadata,
-      decisionId: r.decision_id,
-      entryId: r.entry_id,
-      expiresAt: r.expires_at,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    };
+    return toHold({ ...r, amount_minor: BigInt(r.amount_minor), posted_minor: BigInt(r.posted_minor) });
   }
 
   /** Itemised statement of one account, newest first, with the running balance after each line. */

@@ -101,46 +101,52 @@ export async function loadAccounts(tx: Tx, ids: string[]): Promise<Map<string, A
 }
 
 export async function loadHolds(tx: Tx, ids: string[]): Promise<Map<string, Hold>> {
-  const map = new Map<string, Hold>();
-  if (ids.length === 0) return map;
+  if (ids.length === 0) return new Map();
   ids.sort();
-  const rows = await sql<{
-    id: string;
-    account_id: string;
-    currency: Currency;
-    amount_minor: bigint;
-    posted_minor: bigint;
-    status: HoldStatus;
-    kind: EntryKind;
-    rule: string;
-    params: Record<string, string>;
-    metadata: Record<string, string>;
-    decision_id: string;
-    entry_id: string | null;
-    expires_at: Date;
-    created_at: Date;
-    updated_at: Date;
-  }>`select * from ledger_holds where id = any(${ids}::text[]) order by id for update`.execute(tx);
-  for (const r of rows.rows) {
-    map.set(r.id, {
-      id: r.id,
-      accountId: r.account_id,
-      currency: r.currency,
-      amountMinor: BigInt(r.amount_minor),
-      postedMinor: BigInt(r.posted_minor),
-      status: r.status,
-      kind: r.kind,
-      rule: r.rule,
-      params: r.params,
-      metadata: r.metadata,
-      decisionId: r.decision_id,
-      entryId: r.entry_id,
-      expiresAt: r.expires_at,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    });
-  }
-  return map;
+  const rows =
+    await sql<HoldRow>`select * from ledger_holds where id = any(${ids}::text[]) order by id for update`.execute(
+      tx,
+    );
+  return new Map(rows.rows.map((r) => [r.id, toHold(r)]));
+}
+
+export interface HoldRow {
+  id: string;
+  account_id: string;
+  currency: string;
+  amount_minor: bigint;
+  posted_minor: bigint;
+  status: string;
+  kind: string;
+  rule: string;
+  params: Record<string, string>;
+  metadata: Record<string, string>;
+  decision_id: string;
+  entry_id: string | null;
+  expires_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** A hold row as the ledger's type; the CHECK constraints guarantee the status, kind and currency values. */
+export function toHold(r: HoldRow): Hold {
+  return {
+    id: r.id,
+    accountId: r.account_id,
+    currency: r.currency as Currency,
+    amountMinor: BigInt(r.amount_minor),
+    postedMinor: BigInt(r.posted_minor),
+    status: r.status as HoldStatus,
+    kind: r.kind as EntryKind,
+    rule: r.rule,
+    params: r.params,
+    metadata: r.metadata,
+    decisionId: r.decision_id,
+    entryId: r.entry_id,
+    expiresAt: r.expires_at,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 export async function loadOriginals(tx: Tx, ids: string[]): Promise<Map<string, ReversibleEntry>> {
