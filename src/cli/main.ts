@@ -169,4 +169,12 @@ ledger
     process.exitCode = report.ok ? 0 : 1;
   });
 
-await program.parseAsync(process.argv);
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  // Operators get one clear line, not a stack trace; LOG_LEVEL=debug shows the rest.
+  const message = err instanceof Error ? err.message : String(err);
+  console.error(`bulwark: ${message}`);
+  if (process.env.LOG_LEVEL === 'debug') console.error(err);
+  process.exit(1);
+}
