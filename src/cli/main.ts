@@ -6,7 +6,7 @@ import { openDatabase } from '../platform/db.ts';
 import { createLogger } from '../platform/logger.ts';
 import { migrateToLatest } from '../platform/migrate.ts';
 import { formatMinor } from '../platform/money.ts';
-import { DEMO_DEFAULTS, hasData, seedDemo } from '../simulator/demo.ts';
+import { DEMO_DEFAULTS, demoLoaded, hasData, markDemoLoaded, seedDemo } from '../simulator/demo.ts';
 import { progressBar } from './progress.ts';
 
 const program = new Command();
@@ -40,7 +40,12 @@ program
       const bar = progressBar('demo data');
       const summary = await seedDemo(bulwark, DEMO_DEFAULTS, (done, total) => bar.update(done, total));
       bar.stop();
+      await markDemoLoaded(bulwark.dbHandle.db);
       log.info(summary, 'demo data loaded');
+    } else if (opts.demo && !(await demoLoaded(bulwark.dbHandle.db))) {
+      log.warn(
+        'an earlier demo load did not finish, so the demo data is partial; remove the data directory to start afresh',
+      );
     }
     bulwark.requestLogging.enabled = true;
     bulwark.startBackground();
@@ -95,6 +100,7 @@ program
           bar.update(done, total),
         );
         bar.stop();
+        await markDemoLoaded(bulwark.dbHandle.db);
         console.log(JSON.stringify(summary, null, 2));
       } finally {
         await bulwark.close();

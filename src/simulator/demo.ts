@@ -55,6 +55,23 @@ export interface DemoSummary {
   durationMs: number;
 }
 
+const DEMO_LOADED_KEY = 'demo.loaded_at';
+
+/** Records that a demo load ran to the end, so a later start can tell an interrupted one. */
+export async function markDemoLoaded(db: Db): Promise<void> {
+  await sql`insert into platform_settings (key, value) values (${DEMO_LOADED_KEY}, ${new Date().toISOString()})
+    on conflict (key) do update set value = excluded.value, updated_at = now()`.execute(db);
+}
+
+export async function demoLoaded(db: Db): Promise<boolean> {
+  const row = await db
+    .selectFrom('platform_settings')
+    .select('key')
+    .where('key', '=', DEMO_LOADED_KEY)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function hasData(db: Db): Promise<boolean> {
   const row = await db.selectFrom('customers').select('id').limit(1).executeTakeFirst();
   return row !== undefined;
