@@ -212,7 +212,7 @@ export class BatchState {
       amountMinor: amount,
       currency: hold.currency,
       params: hold.params,
-      metadata: { ...hold.metadata, holdPostReason: cmd.reason },
+      metadata: { ...hold.metadata, ...cmd.metadata, holdPostReason: cmd.reason },
       postings,
     });
     this.transition(hold, 'posted', amount, cmd.reason);

@@ -66,6 +66,8 @@ export interface PostHoldCommand extends CommandOptions {
   /** Defaults to the whole hold. */
   amountMinor?: bigint;
   reason: string;
+  /** Merged over the hold's metadata in the posted entry (e.g. the fee of a partial amount). */
+  metadata?: Record<string, string>;
 }
 
 /** Release a pending hold (void), or expire it when its time has passed. */

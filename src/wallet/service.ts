@@ -318,11 +318,18 @@ export class WalletService {
       throw new AppError('WALLET_WITHDRAWAL_STATE', 'Release a held withdrawal through its approve action.');
     }
     const amount = input.amountMinor === undefined ? undefined : parseAmountMinor(input.amountMinor);
+    // A partly posted payment's fee follows the posted amount, and its statement line says so.
+    const feeBps = hold.rule === 'payment' ? Number(hold.params.feeBps ?? '0') : undefined;
+    const metadata =
+      amount !== undefined && feeBps !== undefined
+        ? { feeMinor: applyBps(amount, feeBps).toString() }
+        : undefined;
     return this.ledger.submit({
       type: 'postHold',
       holdId,
       reason: input.reason,
       ...(amount === undefined ? {} : { amountMinor: amount }),
+      ...(metadata ? { metadata } : {}),
       idempotency: {
         ...ctx.idem,
         render: (o) =>

@@ -142,6 +142,30 @@ for (const target of DATABASES) {
       expect(await api.balance(carol.walletId)).toEqual({ posted: 3500000n, held: 0n, available: 3500000n });
     });
 
+    it('posts part of a held payment with the fee of the posted part, on the entry and the statement', async () => {
+      const rich = await api.fundedCustomer('Dana', '5000000');
+      const merchant0 = await api.balance(merchant.accountId);
+      const held = await api.post('/v1/payments', {
+        walletId: rich.walletId,
+        merchantId: merchant.id,
+        amountMinor: '2500000',
+        currency: 'CNY',
+      });
+      expect(held.status, held.text).toBe(202);
+      expect(held.body).toMatchObject({ status: 'held', feeMinor: '15000' });
+      const posted = await api.post(`/v1/holds/${str(held.body, 'holdId')}/post`, {
+        amountMinor: '1000000',
+        reason: 'customer confirmed a smaller order',
+      });
+      expect(posted.status, posted.text).toBe(200);
+      const entry = await api.get(`/v1/entries/${str(posted.body, 'entryId')}`);
+      // 0.60 % of 10,000.00 is 60.00: the merchant is owed the rest.
+      expect(at(entry.body, 'metadata', 'feeMinor')).toBe('6000');
+      expect((await api.balance(merchant.accountId)).posted - merchant0.posted).toBe(994000n);
+      const statement = await api.get(`/v1/accounts/${merchant.accountId}/statement?limit=1`);
+      expect(at(statement.body, 'lines', 0, 'feeMinor')).toBe('6000');
+    });
+
     it('blocks a transfer over the single limit, with the reason, and moves nothing', async () => {
       const before = await api.balance(alice.walletId);
       const res = await api.transfer(alice.walletId, bob.walletId, '5000001');
