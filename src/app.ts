@@ -12,6 +12,8 @@ import { migrateToLatest } from './platform/migrate.ts';
 import { OutboxRelay } from './platform/outbox.ts';
 import { settingOrRandom } from './platform/settings.ts';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicyConfig, LimitPolicyGate } from './risk/limit-policy.ts';
+import { keyProviderFromEnv, keyProviderFromFile } from './security/keys.ts';
+import { Vault } from './security/vault.ts';
 import { SimulatedChannel } from './wallet/channels.ts';
 import { Directory } from './wallet/directory.ts';
 import { FundingService } from './wallet/funding.ts';
@@ -29,6 +31,8 @@ export interface Bulwark {
   funding: FundingService;
   gate: LimitPolicyGate;
   relay: OutboxRelay;
+  /** Field encryption and blind indexes for personal data. */
+  vault: Vault;
   channel: SimulatedChannel;
   /** Request lines are logged while this is on (serve turns it on once the demo data is loaded). */
   requestLogging: { enabled: boolean };
@@ -75,6 +79,10 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   });
   const ledger = new LedgerService(db, writer);
   await ledger.ensureSystemAccounts();
+  const vault = await Vault.open(
+    db,
+    config.keks ? keyProviderFromEnv(config.keks) : keyProviderFromFile(config.keyFile),
+  );
   const gate = new LimitPolicyGate(db, options.limits ?? DEFAULT_LIMIT_POLICY);
   const directory = new Directory(db, ledger);
   const wallet = new WalletService(
@@ -98,6 +106,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       reviewHoldTtlMs: config.reviewHoldTtlMs,
       fingerprintKey,
       clock,
+      vault,
     },
     log,
   );
@@ -177,6 +186,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     funding,
     gate,
     relay,
+    vault,
     channel,
     clock,
     requestLogging,

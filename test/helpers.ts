@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { type Bulwark, buildBulwark } from '../src/app.ts';
@@ -49,6 +51,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     ...loadConfig({}),
     rateLimitPerMinute: 0,
     channelDelayMs: 20,
+    keyFile: join(tmpdir(), 'bulwark-test-keys', 'kek.key'),
     ...overrides,
   };
 }

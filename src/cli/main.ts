@@ -1,3 +1,5 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { buildBulwark } from '../app.ts';
 import { verifyLedger } from '../ledger/verify.ts';
@@ -6,6 +8,13 @@ import { openDatabase } from '../platform/db.ts';
 import { createLogger } from '../platform/logger.ts';
 import { migrateToLatest } from '../platform/migrate.ts';
 import { formatMinor } from '../platform/money.ts';
+import {
+  type AuditExportLine,
+  type AuditVerifyReport,
+  readAudit,
+  verifyAudit,
+  verifyAuditLines,
+} from '../security/audit.ts';
 import { DEMO_DEFAULTS, demoLoaded, hasData, markDemoLoaded, seedDemo } from '../simulator/demo.ts';
 import { progressBar } from './progress.ts';
 
@@ -175,6 +184,56 @@ ledger
     process.exitCode = report.ok ? 0 : 1;
   });
 
+const audit = program.command('audit').description('The hash-chained audit log');
+
+audit
+  .command('export')
+  .description('Write the audit log as JSON Lines (one record a line, in sequence order)')
+  .option('-o, --out <file>', 'output file (default: standard output)')
+  .action(async (opts: { out?: string }) => {
+    const config = loadConfig();
+    const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    await migrateToLatest(handle.db);
+    const out = opts.out ? createWriteStream(opts.out) : process.stdout;
+    let n = 0;
+    for await (const line of readAudit(handle.db)) {
+      out.write(`${JSON.stringify(line)}\n`);
+      n++;
+    }
+    if (opts.out)
+      await new Promise<void>((resolve) => (out as ReturnType<typeof createWriteStream>).end(resolve));
+    await handle.close();
+    console.error(`${n} audit records exported`);
+  });
+
+audit
+  .command('verify')
+  .description(
+    'Recompute the audit hash chain, in the database or from an export file alone; exit 1 if broken',
+  )
+  .option('-f, --file <export.jsonl>', 'verify an export instead of the database')
+  .action(async (opts: { file?: string }) => {
+    let report: AuditVerifyReport;
+    if (opts.file) {
+      const lines = createInterface({ input: createReadStream(opts.file) });
+      report = await verifyAuditLines(
+        (async function* () {
+          for await (const text of lines) if (text.trim()) yield parseAuditLine(text);
+        })(),
+      );
+    } else {
+      const config = loadConfig();
+      const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+      await migrateToLatest(handle.db);
+      report = await verifyAudit(handle.db);
+      await handle.close();
+    }
+    console.log(`${report.records} audit records checked`);
+    for (const p of report.problems) console.log(`  seq ${p.seq} ${p.id}: ${p.message}`);
+    console.log(report.ok ? 'OK: audit chain intact' : `FAILED: ${report.problems.length} problem(s)`);
+    process.exitCode = report.ok ? 0 : 1;
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -183,4 +242,18 @@ try {
   console.error(`bulwark: ${message}`);
   if (process.env.LOG_LEVEL === 'debug') console.error(err);
   process.exit(1);
+}
+
+/** One exported line, checked for shape before it is trusted. */
+function parseAuditLine(text: string): AuditExportLine {
+  const value: unknown = JSON.parse(text);
+  const required = ['seq', 'id', 'at', 'actorType', 'actorId', 'action', 'prevHash', 'hash'];
+  if (
+    typeof value !== 'object' ||
+    value === null ||
+    !required.every((k) => typeof Reflect.get(value, k) === 'string')
+  ) {
+    throw new Error(`not an audit export line: ${text.slice(0, 80)}`);
+  }
+  return value as AuditExportLine;
 }

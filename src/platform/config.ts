@@ -21,6 +21,10 @@ export interface Config {
   ledgerBatchMax: number;
   /** Load shedding: commands waiting for the ledger writer beyond this are refused with 503. */
   ledgerQueueMax: number;
+  /** KEKs from the environment (`BULWARK_KEKS`, scaled mode); absent means the local key file. */
+  keks: string | undefined;
+  /** Embedded mode's key-encryption key, created on first start with mode 0600. */
+  keyFile: string;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -47,5 +51,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     reviewHoldTtlMs: intFromEnv(env, 'REVIEW_HOLD_TTL_MS', 72 * 3600 * 1000),
     ledgerBatchMax: intFromEnv(env, 'LEDGER_BATCH_MAX', 256),
     ledgerQueueMax: intFromEnv(env, 'LEDGER_QUEUE_MAX', 20_000),
+    keks: env.BULWARK_KEKS || undefined,
+    keyFile: resolve(env.BULWARK_KEY_FILE ?? './keys/kek.key'),
   };
 }

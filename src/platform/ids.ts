@@ -1,7 +1,7 @@
 import { randomFillSync } from 'node:crypto';
 
 /** Type prefixes of every id Bulwark issues; ids sort by creation time within a prefix. */
-export type IdPrefix = 'acct' | 'txn' | 'hold' | 'dec' | 'cus' | 'mer' | 'top' | 'wdr' | 'evt' | 'cb';
+export type IdPrefix = 'acct' | 'txn' | 'hold' | 'dec' | 'cus' | 'mer' | 'top' | 'wdr' | 'evt' | 'cb' | 'aud';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const POOL_BYTES = 4096;

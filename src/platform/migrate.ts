@@ -1,10 +1,12 @@
 import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import type { Db } from './db.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
+import * as m0002 from './migrations/0002_security.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
+  '0002_security': m0002,
 };
 
 class StaticProvider implements MigrationProvider {

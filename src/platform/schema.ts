@@ -163,6 +163,7 @@ export interface WalletWithdrawalsTable {
   channel: string;
   bank_account_masked: string;
   bank_account_fingerprint: string;
+  bank_account_sealed: string | null;
   status: string;
   decision_id: string;
   hold_id: string;
@@ -177,6 +178,40 @@ export interface ChannelCallbacksTable {
   channel: string;
   event_id: string;
   received_at: TimestampDefault;
+}
+
+export interface SecurityKeysTable {
+  id: string;
+  purpose: 'field' | 'blind';
+  version: number;
+  kek_id: string;
+  wrapped: string;
+  created_at: TimestampDefault;
+}
+
+export interface AuditChainHeadTable {
+  id: number;
+  seq: Int8;
+  hash: string;
+}
+
+export interface AuditLogTable {
+  seq: Int8;
+  id: string;
+  at: Timestamp;
+  actor_type: string;
+  actor_id: string;
+  actor_role: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  before: Json<Record<string, unknown>> | null;
+  after: Json<Record<string, unknown>> | null;
+  reason: string | null;
+  request_id: string | null;
+  ip: string | null;
+  prev_hash: string;
+  hash: string;
 }
 
 export interface Database {
@@ -196,4 +231,7 @@ export interface Database {
   wallet_topups: WalletTopupsTable;
   wallet_withdrawals: WalletWithdrawalsTable;
   channel_callbacks: ChannelCallbacksTable;
+  security_keys: SecurityKeysTable;
+  audit_chain_head: AuditChainHeadTable;
+  audit_log: AuditLogTable;
 }

@@ -11,6 +11,7 @@ import { newId } from '../platform/ids.ts';
 import { type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
 import type { RiskDecision } from '../risk/gate.ts';
+import type { Vault } from '../security/vault.ts';
 import { type ChannelAdapter, type ChannelCallback, verifyCallbackSignature } from './channels.ts';
 import type { Directory } from './directory.ts';
 import { blocked, type RequestContext, type WalletRiskGate } from './service.ts';
@@ -22,6 +23,8 @@ export interface FundingSettings {
   /** Key for the fingerprint of bank account numbers (so the same account is recognised without storing it). */
   fingerprintKey: string;
   clock: Clock;
+  /** Seals the bank details of withdrawals held for review. */
+  vault: Vault;
 }
 
 type TopupRow = {
@@ -232,6 +235,12 @@ export class FundingService {
               channel: channel.name,
               bank_account_masked: masked,
               bank_account_fingerprint: fingerprint,
+              bank_account_sealed: review
+                ? this.settings.vault.seal(
+                    JSON.stringify({ accountNumber, holderName: input.bankAccount.holderName }),
+                    sealContext(id),
+                  )
+                : null,
               status: review ? 'in_review' : 'processing',
               decision_id: decision.id,
               hold_id: outcome.hold.id,
@@ -295,12 +304,18 @@ export class FundingService {
    * account number, which Bulwark does not keep; `accountNumber` is supplied again and
    * must match the stored fingerprint.
    */
+  /**
+   * A reviewer approves a held withdrawal and it goes to the channel with the bank details
+   * sealed when it was made. A reviewer who re-enters the account number has it checked
+   * against the stored fingerprint.
+   */
   async approveWithdrawal(
     id: string,
-    input: { accountNumber: string; holderName: string },
+    input: { accountNumber?: string; holderName?: string },
     ctx: RequestContext,
   ): Promise<{ replayed: boolean; response: StoredResponse }> {
-    const accountNumber = input.accountNumber.replace(/[\s-]/g, '');
+    const payee = await this.payeeOf(id, input);
+    const accountNumber = payee.accountNumber;
     const fingerprint = createHmac('sha256', this.settings.fingerprintKey)
       .update(accountNumber)
       .digest('hex');
@@ -343,10 +358,34 @@ export class FundingService {
         amountMinor: BigInt(approved.amount_minor),
         currency: approved.currency as Currency,
         accountNumber,
-        holderName: input.holderName,
+        holderName: payee.holderName,
       });
     }
     return result;
+  }
+
+  /** The payee's bank details: as re-entered by the reviewer, or opened from the sealed copy. */
+  private async payeeOf(
+    id: string,
+    input: { accountNumber?: string; holderName?: string },
+  ): Promise<{ accountNumber: string; holderName: string }> {
+    const row = await this.db
+      .selectFrom('wallet_withdrawals')
+      .select('bank_account_sealed')
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) throw new AppError('WALLET_WITHDRAWAL_NOT_FOUND', `Withdrawal ${id} does not exist.`);
+    const sealed = row.bank_account_sealed
+      ? parsePayee(this.settings.vault.open(row.bank_account_sealed, sealContext(id)))
+      : undefined;
+    if (input.accountNumber !== undefined) {
+      return {
+        accountNumber: input.accountNumber.replace(/[\s-]/g, ''),
+        holderName: input.holderName ?? sealed?.holderName ?? '',
+      };
+    }
+    if (!sealed) throw new AppError('VALIDATION_FAILED', 'accountNumber is required for this withdrawal.');
+    return sealed;
   }
 
   async rejectWithdrawal(id: string, reason: string, ctx: RequestContext): Promise<SubmitResult> {
@@ -552,6 +591,20 @@ export class FundingService {
     }
     return settled;
   }
+}
+
+function sealContext(withdrawalId: string): string {
+  return `wallet_withdrawals.bank_account_sealed:${withdrawalId}`;
+}
+
+function parsePayee(json: string): { accountNumber: string; holderName: string } {
+  const value: unknown = JSON.parse(json);
+  if (typeof value !== 'object' || value === null) throw new Error('sealed payee is malformed');
+  const accountNumber = Object.getOwnPropertyDescriptor(value, 'accountNumber')?.value;
+  const holderName = Object.getOwnPropertyDescriptor(value, 'holderName')?.value;
+  if (typeof accountNumber !== 'string' || typeof holderName !== 'string')
+    throw new Error('sealed payee is malformed');
+  return { accountNumber, holderName };
 }
 
 async function insertDecision(tx: Tx, d: RiskDecision): Promise<void> {

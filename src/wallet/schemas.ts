@@ -230,8 +230,14 @@ export const Withdrawal = Type.Object(
 
 export const ApproveWithdrawal = Type.Object(
   {
-    accountNumber: Type.String({ minLength: 8, maxLength: 40 }),
-    holderName: Type.String({ minLength: 1, maxLength: 100 }),
+    accountNumber: Type.Optional(
+      Type.String({
+        minLength: 8,
+        maxLength: 40,
+        description: 'Optional: when given, it must match the withdrawal (checked against its fingerprint).',
+      }),
+    ),
+    holderName: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
   },
   { additionalProperties: false },
 );

@@ -103,6 +103,23 @@ for (const target of DATABASES) {
       });
     });
 
+    it('approves a reviewed withdrawal from its sealed bank details, which are not stored in clear', async () => {
+      const res = await withdraw('2100000');
+      expect(res.status, res.text).toBe(202);
+      const id = str(res.body, 'id');
+      const row = await bw()
+        .dbHandle.db.selectFrom('wallet_withdrawals')
+        .select(['bank_account_sealed', 'bank_account_masked'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
+      expect(row.bank_account_masked).toBe('****3445');
+      expect(row.bank_account_sealed).toMatch(/^enc1:\d+:/);
+      expect(row.bank_account_sealed).not.toContain('6222020200112233445');
+      const approved = await api.post(`/v1/withdrawals/${id}/approve`, {});
+      expect(approved.status, approved.text).toBe(200);
+      expect(str((await settled(id)).body, 'status')).toBe('succeeded');
+    });
+
     it('replays the refusal of an approval retried with the same key and body', async () => {
       const res = await withdraw('2000000');
       const id = str(res.body, 'id');
