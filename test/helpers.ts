@@ -6,7 +6,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { type Bulwark, buildBulwark } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/platform/config.ts';
 import { type DbHandle, openDatabase } from '../src/platform/db.ts';
-import { createLogger } from '../src/platform/logger.ts';
+import { createLogger, type Logger } from '../src/platform/logger.ts';
 import type { LimitPolicyConfig } from '../src/risk/limit-policy.ts';
 
 /** The databases every storage test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
@@ -63,12 +63,12 @@ export interface TestBulwark extends Bulwark {
 /** A whole Bulwark (modules and HTTP app, not listening) on a fresh database. */
 export async function startBulwark(
   target: { name: string; url?: string },
-  options: { config?: Partial<Config>; limits?: LimitPolicyConfig } = {},
+  options: { config?: Partial<Config>; limits?: LimitPolicyConfig; log?: Logger } = {},
 ): Promise<TestBulwark> {
   const handle = await freshDatabase(target);
   const bulwark = await buildBulwark({
     config: testConfig(options.config),
-    log: createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
+    log: options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     dbHandle: handle,
     ...(options.limits ? { limits: options.limits } : {}),
   });
