@@ -1,18 +1,6 @@
-/**
- * A database handle like openDatabase's, with Kysely's query log switched on so that
- * the time of every statement (BEGIN and COMMIT included) can be summed per statement
- * shape. Diagnostic only (BENCH_QUERY_STATS=1): the timing callback itself costs a
- * little, so throughput figures come from runs without it.
- */
-import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { Kysely, type LogEvent, PostgresDialect } from 'kysely';
-import pg from 'pg';
-import type { DbHandle } from '../src/platform/db.ts';
-import { PGliteDialect } from '../src/platform/pglite-dialect.ts';
-import type { Database } from '../src/platform/schema.ts';
+import type { LogEvent } from 'kysely';
+import { type DbHandle, openDatabase } from '../src/platform/db.ts';
 
-const INT8_OID = 20;
 const POOL_MAX = 16; // openDatabase's default, which `bulwark serve` uses.
 
 export interface StatementStat {
@@ -51,44 +39,15 @@ export class QueryStats {
 }
 
 /** Parses int8 to bigint, as openDatabase does; everything else as pg would. */
-function typeParser(oid: number, format?: 'text' | 'binary') {
-  if (oid === INT8_OID) return (v: string) => BigInt(v);
-  return format === 'binary' ? pg.types.getTypeParser(oid, 'binary') : pg.types.getTypeParser(oid, 'text');
-}
-
 export async function openInstrumentedDatabase(
   options: { url: string | undefined; dataDir: string; schema: string | undefined },
   stats: QueryStats,
 ): Promise<DbHandle> {
-  if (options.url) {
-    if (options.schema !== undefined) {
-      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(options.schema)) throw new Error('invalid schema name');
-      const admin = new pg.Client({ connectionString: options.url });
-      await admin.connect();
-      try {
-        await admin.query(`create schema if not exists ${options.schema}`);
-      } finally {
-        await admin.end();
-      }
-    }
-    const pool = new pg.Pool({
-      connectionString: options.url,
-      ...(options.schema !== undefined ? { options: `-c search_path=${options.schema}` } : {}),
-      max: POOL_MAX,
-      types: { getTypeParser: typeParser },
-    });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }), log: stats.record });
-    const url = new URL(options.url);
-    return { db, kind: 'postgres', location: `${url.host}${url.pathname}`, close: () => db.destroy() };
-  }
-  const parsers = { [INT8_OID]: (value: string) => BigInt(value) };
-  let client: PGlite;
-  if (options.dataDir === 'memory') client = new PGlite({ parsers });
-  else {
-    mkdirSync(options.dataDir, { recursive: true });
-    client = new PGlite(options.dataDir, { parsers });
-  }
-  await client.waitReady;
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(client), log: stats.record });
-  return { db, kind: 'pglite', location: options.dataDir, close: () => db.destroy() };
+  return openDatabase({
+    url: options.url,
+    dataDir: options.dataDir,
+    poolMax: POOL_MAX,
+    ...(options.schema !== undefined ? { schema: options.schema } : {}),
+    log: stats.record,
+  });
 }

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, type LogConfig, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
@@ -28,6 +28,8 @@ export interface DbOptions {
   poolMax?: number;
   /** PostgreSQL schema to use (created if missing); tests give each run its own. */
   schema?: string;
+  /** Kysely's query log hook (diagnostics: the benchmark times every statement with it). */
+  log?: LogConfig;
 }
 
 const INT8_OID = 20;
@@ -57,7 +59,10 @@ export async function openDatabase(options: DbOptions): Promise<DbHandle> {
             : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
       },
     });
-    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    const db = new Kysely<Database>({
+      dialect: new PostgresDialect({ pool }),
+      ...(options.log ? { log: options.log } : {}),
+    });
     const url = new URL(options.url);
     return { db, kind: 'postgres', location: `${url.host}${url.pathname}`, close: () => db.destroy() };
   }
@@ -72,6 +77,9 @@ export async function openDatabase(options: DbOptions): Promise<DbHandle> {
     client = new PGlite(dataDir, { parsers });
   }
   await client.waitReady;
-  const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+  const db = new Kysely<Database>({
+    dialect: new PGliteDialect(client),
+    ...(options.log ? { log: options.log } : {}),
+  });
   return { db, kind: 'pglite', location: dataDir, close: () => db.destroy() };
 }
