@@ -184,7 +184,7 @@ export class BatchState {
     if (!hold) throw new AppError('LEDGER_HOLD_NOT_FOUND', `Hold ${holdId} does not exist.`);
     if (hold.status !== 'pending') {
       throw new AppError('LEDGER_HOLD_NOT_PENDING', `Hold ${holdId} is ${hold.status}.`, {
-        status: hold.status,
+        holdStatus: hold.status,
       });
     }
     return hold;
@@ -193,7 +193,9 @@ export class BatchState {
   private postHold(cmd: PostHoldCommand): CommandOutcome {
     const hold = this.pendingHold(cmd.holdId);
     if (hold.expiresAt.getTime() <= this.now.getTime()) {
-      throw new AppError('LEDGER_HOLD_NOT_PENDING', `Hold ${hold.id} has expired.`, { status: 'expired' });
+      throw new AppError('LEDGER_HOLD_NOT_PENDING', `Hold ${hold.id} has expired.`, {
+        holdStatus: 'expired',
+      });
     }
     const amount = cmd.amountMinor ?? hold.amountMinor;
     if (amount <= 0n || amount > hold.amountMinor) {

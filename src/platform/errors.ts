@@ -99,13 +99,14 @@ export function problem(
   extra: Record<string, unknown> = {},
 ): ProblemDetails {
   const entry = ERRORS[code];
+  // Extensions come first so they can never overwrite the standard members.
   return {
+    ...extra,
     type: `https://bulwark.dev/problems/${code.toLowerCase().replaceAll('_', '-')}`,
     title: entry.title,
     status: entry.status,
     code,
     detail: detail ?? entry.title,
-    ...extra,
   };
 }
 

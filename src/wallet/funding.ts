@@ -11,10 +11,11 @@ import { newId } from '../platform/ids.ts';
 import { type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
 import type { RiskDecision } from '../risk/gate.ts';
+import { type AuditEvent, appendAudit } from '../security/audit.ts';
 import type { Vault } from '../security/vault.ts';
 import { type ChannelAdapter, type ChannelCallback, verifyCallbackSignature } from './channels.ts';
 import type { Directory } from './directory.ts';
-import { blocked, type RequestContext, type WalletRiskGate } from './service.ts';
+import { auditOf, blocked, type RequestContext, type WalletRiskGate } from './service.ts';
 import { decisionView, problemResponse } from './views.ts';
 
 export interface FundingSettings {
@@ -348,6 +349,15 @@ export class FundingService {
       await writeOutbox(tx, [
         { topic: 'wallet.withdrawal.approved', aggregateId: id, payload: { withdrawalId: id } },
       ]);
+      await appendAudit(tx, [
+        auditOf(
+          ctx,
+          'withdrawal.approve',
+          { type: 'withdrawal', id },
+          { before: { status: 'in_review' }, after: { status: 'processing' } },
+          now,
+        ),
+      ]);
       approved = await getWithdrawal(tx, id);
       return { statusCode: 200, body: withdrawalView(approved) };
     });
@@ -393,7 +403,14 @@ export class FundingService {
     if (w.status !== 'in_review') {
       throw new AppError('WALLET_WITHDRAWAL_STATE', `Withdrawal ${id} is ${w.status}, not in_review.`);
     }
-    return this.settleWithdrawal(w, 'rejected', 'REVIEW_REJECTED', reason, undefined, false, {
+    const audit = auditOf(
+      ctx,
+      'withdrawal.reject',
+      { type: 'withdrawal', id },
+      { before: { status: 'in_review' }, after: { status: 'rejected' }, reason },
+      this.settings.clock.now(),
+    );
+    return this.settleWithdrawal(w, 'rejected', 'REVIEW_REJECTED', reason, undefined, false, audit, {
       ...ctx.idem,
       render: (o) =>
         o.ok
@@ -532,6 +549,7 @@ export class FundingService {
     reason: string,
     callback?: { channel: string; eventId: string },
     expire = false,
+    audit?: AuditEvent,
     idempotency?: IdempotencySpec,
   ): Promise<SubmitResult> {
     const from = w.status;
@@ -541,6 +559,7 @@ export class FundingService {
         : { type: 'voidHold' as const, holdId: w.hold_id, reason, expire }),
       inTx: async (tx, outcome) => {
         if (callback) await recordCallback(tx, callback.channel, callback.eventId);
+        if (audit) await appendAudit(tx, [audit]);
         const res = await tx
           .updateTable('wallet_withdrawals')
           .set({

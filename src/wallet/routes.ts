@@ -26,6 +26,8 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   const ctx = (req: Parameters<typeof idempotencyOf>[0]): RequestContext => ({
     idem: idempotencyOf(req),
     ip: req.ip,
+    actor: { type: 'api_client', id: 'unauthenticated' },
+    requestId: req.id,
   });
 
   app.post(
@@ -100,7 +102,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
       async (req, reply) => {
         const status = action === 'freeze' ? 'frozen' : 'active';
-        const r = await wallet.setOwnerStatus(req.params.id, status, req.body.reason, idempotencyOf(req));
+        const r = await wallet.setOwnerStatus(req.params.id, status, req.body.reason, ctx(req));
         return sendStored(reply, r.response, r.replayed);
       },
     );

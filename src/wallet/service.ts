@@ -10,6 +10,7 @@ import { newId } from '../platform/ids.ts';
 import { applyBps, type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
 import type { RiskDecision, RiskEvent } from '../risk/gate.ts';
+import { type ActorType, type AuditEvent, appendAudit } from '../security/audit.ts';
 import type { Directory } from './directory.ts';
 import { accountView, holdView, movementResponse, problemResponse } from './views.ts';
 
@@ -22,6 +23,36 @@ export interface WalletRiskGate {
 export interface RequestContext {
   idem: IdempotencyContext;
   ip?: string;
+  /**
+   * Who asks. Until API clients and staff authenticate (identity issue), routes record an
+   * unauthenticated API client with its address: the truth, not a made-up operator.
+   */
+  actor?: { type: ActorType; id: string; role?: string };
+  requestId?: string;
+}
+
+/** An audit event for an action taken on behalf of the request's actor. */
+export function auditOf(
+  ctx: RequestContext,
+  action: string,
+  target: { type: string; id: string },
+  change: { before?: Record<string, string | null>; after?: Record<string, string | null>; reason?: string },
+  at: Date,
+): AuditEvent {
+  return {
+    actorType: ctx.actor?.type ?? 'system',
+    actorId: ctx.actor?.id ?? 'bulwark',
+    ...(ctx.actor?.role ? { actorRole: ctx.actor.role } : {}),
+    action,
+    targetType: target.type,
+    targetId: target.id,
+    ...(change.before ? { before: change.before } : {}),
+    ...(change.after ? { after: change.after } : {}),
+    ...(change.reason ? { reason: change.reason } : {}),
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    ...(ctx.ip ? { ip: ctx.ip } : {}),
+    at,
+  };
 }
 
 export interface WalletSettings {
@@ -132,14 +163,28 @@ export class WalletService {
     ownerId: string,
     status: 'active' | 'frozen',
     reason: string,
-    idem: IdempotencyContext,
+    ctx: RequestContext,
   ): Promise<{ replayed: boolean; response: StoredResponse }> {
     const table = ownerId.startsWith('mer_') ? 'merchants' : 'customers';
-    const result = await runIdempotent(this.db, idem, async (tx) => {
-      const res = await tx.updateTable(table).set({ status }).where('id', '=', ownerId).executeTakeFirst();
-      if (res.numUpdatedRows === 0n) {
+    const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
+      const previous = await tx
+        .selectFrom(table)
+        .select('status')
+        .where('id', '=', ownerId)
+        .executeTakeFirst();
+      if (!previous) {
         throw new AppError(table === 'merchants' ? 'WALLET_MERCHANT_NOT_FOUND' : 'WALLET_CUSTOMER_NOT_FOUND');
       }
+      await tx.updateTable(table).set({ status }).where('id', '=', ownerId).execute();
+      await appendAudit(tx, [
+        auditOf(
+          ctx,
+          status === 'frozen' ? 'owner.freeze' : 'owner.unfreeze',
+          { type: table === 'merchants' ? 'merchant' : 'customer', id: ownerId },
+          { before: { status: previous.status }, after: { status }, reason },
+          this.settings.clock.now(),
+        ),
+      ]);
       await tx.updateTable('ledger_accounts').set({ status }).where('owner_id', '=', ownerId).execute();
       await writeOutbox(tx, [
         {
@@ -330,6 +375,21 @@ export class WalletService {
       reason: input.reason,
       ...(amount === undefined ? {} : { amountMinor: amount }),
       ...(metadata ? { metadata } : {}),
+      inTx: async (tx, o) => {
+        await appendAudit(tx, [
+          auditOf(
+            ctx,
+            'hold.post',
+            { type: 'hold', id: holdId },
+            {
+              before: { status: 'pending' },
+              after: { status: 'posted', postedMinor: o.hold?.postedMinor.toString() ?? null },
+              reason: input.reason,
+            },
+            this.settings.clock.now(),
+          ),
+        ]);
+      },
       idempotency: {
         ...ctx.idem,
         render: (o) =>
@@ -349,6 +409,17 @@ export class WalletService {
       type: 'voidHold',
       holdId,
       reason: input.reason,
+      inTx: async (tx) => {
+        await appendAudit(tx, [
+          auditOf(
+            ctx,
+            'hold.void',
+            { type: 'hold', id: holdId },
+            { before: { status: 'pending' }, after: { status: 'voided' }, reason: input.reason },
+            this.settings.clock.now(),
+          ),
+        ]);
+      },
       idempotency: {
         ...ctx.idem,
         render: (o) => (o.ok && o.hold ? { statusCode: 200, body: { hold: holdView(o.hold) } } : failure(o)),
