@@ -16,13 +16,14 @@
  * BENCH_PGLITE_DIR (a fresh temporary directory; "memory" for in-memory).
  * Results: a table on stdout, bench/results/ledger-<db>.json and bench/results/ledger.json.
  */
+
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
+import { dropSchema } from '../src/platform/db.ts';
 import { type LoadResult, percentile, runLoad } from './driver.ts';
 import { fetchMetrics, type PhaseMetrics, phaseMetrics } from './metrics.ts';
 import { type ProfileSummary, summarizeProfileFile } from './profile-summary.ts';
@@ -365,16 +366,6 @@ async function runDatabase(kind: DbKind, p: Parameters, runId: string): Promise<
     if (tmpDir) await rm(tmpDir, { recursive: true, force: true });
     // The server drops its schema on a clean shutdown; this covers a crash.
     if (schema) await dropSchema(p.databaseUrl, schema).catch(() => undefined);
-  }
-}
-
-async function dropSchema(url: string, schema: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`drop schema if exists ${schema} cascade`);
-  } finally {
-    await admin.end();
   }
 }
 

@@ -12,14 +12,13 @@
 import { writeFile } from 'node:fs/promises';
 import { Session } from 'node:inspector/promises';
 import { sql } from 'kysely';
-import pg from 'pg';
 import { Type } from 'typebox';
 import { type Bulwark, buildBulwark } from '../src/app.ts';
 import type { LedgerCommand } from '../src/ledger/commands.ts';
 import { NORMAL_SIDE } from '../src/ledger/types.ts';
 import { verifyLedger } from '../src/ledger/verify.ts';
 import { loadConfig } from '../src/platform/config.ts';
-import { type Db, type DbHandle, openDatabase } from '../src/platform/db.ts';
+import { type Db, type DbHandle, dropSchema, openDatabase } from '../src/platform/db.ts';
 import { type App, createHttp } from '../src/platform/http.ts';
 import { requestHash, validateIdempotencyKey } from '../src/platform/idempotency.ts';
 import { newId } from '../src/platform/ids.ts';
@@ -190,16 +189,6 @@ async function baselineApp(db: Db, log: ReturnType<typeof createLogger>, bodyLim
   });
   await app.ready();
   return app;
-}
-
-async function dropSchema(url: string, schema: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: url });
-  await admin.connect();
-  try {
-    await admin.query(`drop schema if exists ${schema} cascade`);
-  } finally {
-    await admin.end();
-  }
 }
 
 async function main(): Promise<void> {

@@ -3,6 +3,8 @@
  * payments, a fixed share of the payments to one hot merchant, small amounts so that no
  * risk limit is reached. Deterministic for a given seed.
  */
+
+import { Random } from '../src/simulator/random.ts';
 import type { PlannedRequest } from './driver.ts';
 
 export interface WorkloadSpec {
@@ -18,16 +20,10 @@ export interface WorkloadSpec {
 
 export type OpKind = 'transfer' | 'payment' | 'payment-hot';
 
-/** mulberry32: a small, fast, seedable generator (quality is ample for picking wallets). */
+/** The demo's seeded generator (mulberry32), as a function: the same seed gives the same load. */
 export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 function pick<T>(items: readonly T[], r: number): T {

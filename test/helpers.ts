@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pg from 'pg';
 import { afterAll, beforeAll } from 'vitest';
 import { type Bulwark, buildBulwark } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/platform/config.ts';
-import { type DbHandle, openDatabase } from '../src/platform/db.ts';
+import { type DbHandle, dropSchema, openDatabase } from '../src/platform/db.ts';
 import { createLogger, type Logger } from '../src/platform/logger.ts';
 import type { LimitPolicyConfig } from '../src/risk/limit-policy.ts';
 
@@ -38,10 +37,7 @@ export async function freshDatabase(target: {
     ...h,
     drop: async () => {
       await h.close();
-      const admin = new pg.Client({ connectionString: target.url });
-      await admin.connect();
-      await admin.query(`drop schema if exists ${schema} cascade`);
-      await admin.end();
+      if (target.url) await dropSchema(target.url, schema);
     },
   };
 }

@@ -260,7 +260,7 @@ export class LedgerService {
   async statement(
     accountId: string,
     q: StatementQuery,
-  ): Promise<{ lines: StatementLine[]; nextCursor: string | null }> {
+  ): Promise<{ account: Account; lines: StatementLine[]; nextCursor: string | null }> {
     const account = await this.getAccount(accountId);
     let query = this.db
       .selectFrom('ledger_postings as p')
@@ -307,7 +307,7 @@ export class LedgerService {
       }),
     );
     const last = page[page.length - 1];
-    return { lines, nextCursor: more && last ? BigInt(last.seq).toString() : null };
+    return { account, lines, nextCursor: more && last ? BigInt(last.seq).toString() : null };
   }
 
   /** Pending holds whose time has passed (the expiry sweeper voids them). */

@@ -34,6 +34,18 @@ export interface DbOptions {
 
 const INT8_OID = 20;
 
+/** Drops a schema made with `openDatabase({ url, schema })` (tests and benchmarks own theirs). */
+export async function dropSchema(url: string, schema: string): Promise<void> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) throw new Error(`invalid schema name ${schema}`);
+  const admin = new pg.Client({ connectionString: url });
+  await admin.connect();
+  try {
+    await admin.query(`drop schema if exists ${schema} cascade`);
+  } finally {
+    await admin.end();
+  }
+}
+
 export async function openDatabase(options: DbOptions): Promise<DbHandle> {
   if (options.url) {
     if (options.schema !== undefined) {

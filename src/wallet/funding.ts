@@ -104,6 +104,23 @@ export class FundingService {
     return { amount, currency, channel, wallet };
   }
 
+  /** The risk gate's decision on money entering or leaving through a channel. */
+  private decide(
+    type: 'topup' | 'withdrawal',
+    t: Awaited<ReturnType<FundingService['target']>>,
+    ctx: RequestContext,
+  ): Promise<RiskDecision> {
+    return this.gate.decide({
+      type,
+      customerId: t.wallet.customerId,
+      currency: t.currency,
+      amountMinor: t.amount,
+      channel: t.channel.name,
+      ...(ctx.ip ? { ip: ctx.ip } : {}),
+      at: this.settings.clock.now(),
+    });
+  }
+
   async topup(
     input: { walletId: string; amountMinor: string; currency: string; channel: string },
     ctx: RequestContext,
@@ -112,15 +129,7 @@ export class FundingService {
     const account = await this.ledger.getAccount(wallet.id);
     if (account.status !== 'active')
       throw new AppError('LEDGER_ACCOUNT_FROZEN', `Wallet ${wallet.id} is ${account.status}.`);
-    const decision = await this.gate.decide({
-      type: 'topup',
-      customerId: wallet.customerId,
-      currency,
-      amountMinor: amount,
-      channel: channel.name,
-      ...(ctx.ip ? { ip: ctx.ip } : {}),
-      at: this.settings.clock.now(),
-    });
+    const decision = await this.decide('topup', { amount, currency, channel, wallet }, ctx);
     const id = newId('top');
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
       await insertDecision(tx, decision);
@@ -182,15 +191,7 @@ export class FundingService {
     if (!/^[0-9]{8,34}$/.test(accountNumber)) {
       throw new AppError('VALIDATION_FAILED', 'bankAccount.accountNumber must be 8 to 34 digits.');
     }
-    const decision = await this.gate.decide({
-      type: 'withdrawal',
-      customerId: wallet.customerId,
-      currency,
-      amountMinor: amount,
-      channel: channel.name,
-      ...(ctx.ip ? { ip: ctx.ip } : {}),
-      at: this.settings.clock.now(),
-    });
+    const decision = await this.decide('withdrawal', { amount, currency, channel, wallet }, ctx);
     const id = newId('wdr');
     const now = this.settings.clock.now().getTime();
     const review = decision.outcome === 'REVIEW';

@@ -174,7 +174,6 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         kinds,
       };
       if (q.format === 'csv') {
-        const account = await ledger.getAccount(req.params.id);
         const rows = [
           'entry_id,occurred_at,kind,amount,amount_minor,fee_minor,balance_after,currency,description',
         ];
@@ -185,6 +184,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
             limit: 500,
             ...(cursor ? { cursor } : {}),
           });
+          const { currency } = page.account;
           for (const l of page.lines) {
             const v = statementLineView(l);
             rows.push(
@@ -192,10 +192,10 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
                 v.entryId,
                 v.occurredAt,
                 v.kind,
-                formatMinor(l.amountMinor, account.currency),
+                formatMinor(l.amountMinor, currency),
                 v.amountMinor,
                 v.feeMinor ?? '',
-                formatMinor(l.balanceAfterMinor, account.currency),
+                formatMinor(l.balanceAfterMinor, currency),
                 v.currency,
                 csvCell(v.description ?? ''),
               ].join(','),
@@ -206,7 +206,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         }
         return reply
           .type('text/csv; charset=utf-8')
-          .header('content-disposition', `attachment; filename="statement-${account.id}.csv"`)
+          .header('content-disposition', `attachment; filename="statement-${req.params.id}.csv"`)
           .send(`${rows.join('\n')}\n`);
       }
       const page = await ledger.statement(req.params.id, {
@@ -214,9 +214,8 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         limit: q.limit,
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
-      const account = await ledger.getAccount(req.params.id);
       return {
-        account: accountView(account),
+        account: accountView(page.account),
         lines: page.lines.map(statementLineView),
         nextCursor: page.nextCursor,
       };

@@ -8,6 +8,7 @@ import { LedgerWriter } from '../../src/ledger/writer.ts';
 import { systemClock } from '../../src/platform/clock.ts';
 import { applyBps } from '../../src/platform/money.ts';
 import { LimitPolicyGate } from '../../src/risk/limit-policy.ts';
+import { Random } from '../../src/simulator/random.ts';
 import { Directory } from '../../src/wallet/directory.ts';
 import { WalletService } from '../../src/wallet/service.ts';
 import { DATABASES, type TestBulwark, useBulwark } from '../helpers.ts';
@@ -29,16 +30,10 @@ const WALLETS = 5;
 const TOPUP_MINOR = 4_000n;
 const FEE_BPS = 60;
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be rerun with the same load. */
+/** Deterministic pseudo-random numbers (the demo's mulberry32), so a failure can be rerun with the same load. */
 function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
+  const random = new Random(seed);
+  return () => random.next();
 }
 
 type Move =
