@@ -17,6 +17,8 @@ export interface PlannedRequest {
 
 export interface LoadOptions {
   port: number;
+  /** The Authorization header sent with every request (the API requires one). */
+  authorization?: string;
   concurrency: number;
   total: number;
   /** Stop issuing new requests after this long; those in flight still finish. */
@@ -64,7 +66,13 @@ function problemCode(status: number, text: string): string {
   return `HTTP_${status}`;
 }
 
-function post(agent: http.Agent, port: number, req: PlannedRequest, timeoutMs: number): Promise<Answer> {
+function post(
+  agent: http.Agent,
+  port: number,
+  req: PlannedRequest,
+  timeoutMs: number,
+  authorization: string | undefined,
+): Promise<Answer> {
   return new Promise((resolve) => {
     const r = http.request(
       {
@@ -77,6 +85,7 @@ function post(agent: http.Agent, port: number, req: PlannedRequest, timeoutMs: n
           'content-type': 'application/json',
           'content-length': Buffer.byteLength(req.body),
           'idempotency-key': req.idempotencyKey,
+          ...(authorization === undefined ? {} : { authorization }),
         },
         timeout: timeoutMs,
       },
@@ -137,7 +146,13 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
       const i = next++;
       const planned = options.request(i);
       const t0 = performance.now();
-      const answer = await post(agent, options.port, planned, options.requestTimeoutMs);
+      const answer = await post(
+        agent,
+        options.port,
+        planned,
+        options.requestTimeoutMs,
+        options.authorization,
+      );
       const t1 = performance.now();
       latency[done] = t1 - t0;
       done++;

@@ -203,6 +203,8 @@ async function runDatabase(kind: DbKind, p: Parameters, runId: string): Promise<
   try {
     const ready = server.ready;
     if (!ready) throw new Error('server did not report ready');
+    // The API requires credentials; the server made an integrator key for this run.
+    const authorization = `Bearer ${ready.apiKey}`;
     log(
       kind,
       `server pid ${server.pid} on ${ready.location}, api :${ready.apiPort}, baseline :${ready.baselinePort}`,
@@ -235,6 +237,7 @@ async function runDatabase(kind: DbKind, p: Parameters, runId: string): Promise<
       p.warmup > 0
         ? await runLoad({
             port: ready.apiPort,
+            authorization,
             concurrency: p.concurrency,
             total: p.warmup,
             requestTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -285,6 +288,7 @@ async function runDatabase(kind: DbKind, p: Parameters, runId: string): Promise<
     const busy0 = machineBusySeconds();
     const ledgerRun = await runLoad({
       port: ready.apiPort,
+      authorization,
       concurrency: p.concurrency,
       total: p.ops,
       requestTimeoutMs: REQUEST_TIMEOUT_MS,
@@ -313,7 +317,9 @@ async function runDatabase(kind: DbKind, p: Parameters, runId: string): Promise<
       `ledger: ${fmt(ledger.committedPerSecond)} committed/s, p50 ${ledger.latencyMs.p50} ms, p99 ${ledger.latencyMs.p99} ms`,
     );
 
-    const custodyRes = await fetch(`http://127.0.0.1:${ready.apiPort}/v1/ledger/custody`);
+    const custodyRes = await fetch(`http://127.0.0.1:${ready.apiPort}/v1/ledger/custody`, {
+      headers: { authorization },
+    });
     const custodyBody: unknown = await custodyRes.json();
     const custodyOk =
       custodyRes.status === 200 &&

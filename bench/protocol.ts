@@ -39,6 +39,8 @@ export type ChildMessage =
   | {
       type: 'ready';
       apiPort: number;
+      /** An integrator API key for the load's requests (`Authorization: Bearer …`). */
+      apiKey: string;
       baselinePort: number;
       database: 'pglite' | 'postgres';
       location: string;
@@ -95,6 +97,7 @@ export function isChildMessage(m: unknown): m is ChildMessage {
     case 'ready':
       return (
         isNumber(m.apiPort) &&
+        typeof m.apiKey === 'string' &&
         isNumber(m.baselinePort) &&
         (m.database === 'pglite' || m.database === 'postgres') &&
         typeof m.location === 'string' &&

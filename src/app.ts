@@ -1,5 +1,22 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
+import { ApiClientService } from './access/api-clients.ts';
+import { ApprovalService, PersonalData, standardActions } from './access/approvals.ts';
+import { installGuard, type RouteAuth } from './access/guard.ts';
+import { registerAccessRoutes } from './access/routes.ts';
+import { DEFAULT_STAFF_TIMES, StaffService } from './access/staff.ts';
+import { TokenService } from './access/tokens.ts';
+import { CustomerAccounts } from './identity/accounts.ts';
+import { TotpFactors } from './identity/factors.ts';
+import { KycService, SimulatedVerificationProvider } from './identity/kyc.ts';
+import { registerKycRoutes } from './identity/kyc-routes.ts';
+import { LoginGuard } from './identity/login-guard.ts';
+import { OtpService, SimulatedOtpSender } from './identity/otp.ts';
+import { registerIdentityRoutes } from './identity/routes.ts';
+import { SessionService } from './identity/sessions.ts';
+import { StepUpService } from './identity/step-up.ts';
+import { tierTable, tierTableFromJson } from './identity/tiers.ts';
+import { WebAuthnService } from './identity/webauthn.ts';
 import { registerLedgerRoutes } from './ledger/routes.ts';
 import { LedgerService } from './ledger/service.ts';
 import { LedgerWriter } from './ledger/writer.ts';
@@ -30,10 +47,31 @@ export interface Bulwark {
   wallet: WalletService;
   funding: FundingService;
   gate: LimitPolicyGate;
+  /** Real-name verification (KYC tiers 0–2); tier limits are enforced by the gate. */
+  kyc: KycService;
   relay: OutboxRelay;
   /** Field encryption and blind indexes for personal data. */
   vault: Vault;
   channel: SimulatedChannel;
+  tokens: TokenService;
+  sessions: SessionService;
+  apiClients: ApiClientService;
+  accounts: CustomerAccounts;
+  totp: TotpFactors;
+  webauthn: WebAuthnService;
+  stepUp: StepUpService;
+  loginGuard: LoginGuard;
+  otp: OtpService;
+  /** Embedded mode's code sender: messages stay in memory (a real gateway replaces it). */
+  otpSender: SimulatedOtpSender;
+  /** Staff users: activation with MFA, sign-in, roles, disabling. */
+  staff: StaffService;
+  /** Maker-checker requests for sensitive actions. */
+  approvals: ApprovalService;
+  /** Reveal of personal values with a stated reason (audited). */
+  personal: PersonalData;
+  /** Every API route with what it requires (permission, customer-only or public). */
+  routeAuth: RouteAuth[];
   /** Request lines are logged while this is on (serve turns it on once the demo data is loaded). */
   requestLogging: { enabled: boolean };
   /** The clock every movement is stamped with; the demo seeder swaps in a simulated one. */
@@ -79,11 +117,19 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   });
   const ledger = new LedgerService(db, writer);
   await ledger.ensureSystemAccounts();
-  const vault = await Vault.open(
+  const keyProvider = config.keks ? keyProviderFromEnv(config.keks) : keyProviderFromFile(config.keyFile);
+  const vault = await Vault.open(db, keyProvider);
+  // Tier limits are configuration (BULWARK_KYC_TIERS); a malformed table stops the start.
+  const tiers = config.kycTiersJson ? tierTableFromJson(config.kycTiersJson) : tierTable();
+  const gate = new LimitPolicyGate(db, options.limits ?? DEFAULT_LIMIT_POLICY, tiers);
+  const kyc = new KycService(
     db,
-    config.keks ? keyProviderFromEnv(config.keks) : keyProviderFromFile(config.keyFile),
+    vault,
+    new SimulatedVerificationProvider(),
+    gate,
+    { deadlineMs: config.kycDeadlineMs, clock },
+    log,
   );
-  const gate = new LimitPolicyGate(db, options.limits ?? DEFAULT_LIMIT_POLICY);
   const directory = new Directory(db, ledger);
   const wallet = new WalletService(
     db,
@@ -113,6 +159,69 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   const channel = new SimulatedChannel(channelSecret, config.channelDelayMs, log);
   funding.addChannel(channel);
 
+  const tokens = await TokenService.open(db, vault, config.accessTokenTtlS);
+  const sessions = new SessionService(
+    db,
+    tokens,
+    clock,
+    { customerTtlS: config.customerSessionTtlS, staffTtlS: config.staffSessionTtlS },
+    log,
+  );
+  const apiClients = new ApiClientService(db, clock);
+  const loginGuard = new LoginGuard(db, clock);
+  const totp = new TotpFactors(db, vault, clock);
+  const webauthn = new WebAuthnService(db, clock, {
+    rpId: config.webauthnRpId,
+    rpName: 'Bulwark',
+    origins: config.webauthnOrigins,
+  });
+  const otpSender = new SimulatedOtpSender(clock);
+  const otp = new OtpService(db, otpSender, clock, (v) => vault.blindIndex('otp', v));
+  const accounts = new CustomerAccounts(
+    db,
+    vault,
+    ledger,
+    sessions,
+    loginGuard,
+    totp,
+    otp,
+    clock,
+    {
+      privacyPolicyVersion: config.privacyPolicyVersion,
+      scrypt: { ln: config.passwordCostLn, r: 8, p: 1 },
+      passwordHistory: 5,
+    },
+    log,
+  );
+  const stepUp = new StepUpService(db, clock, {
+    totp,
+    webauthn,
+    otp,
+    contacts: (id) => accounts.contacts(id),
+    ttlS: config.stepUpTtlS,
+  });
+
+  const staff = new StaffService(db, vault, sessions, loginGuard, totp, clock, {
+    scrypt: { ln: config.passwordCostLn, r: 8, p: 1 },
+    ...DEFAULT_STAFF_TIMES,
+  });
+  const personal = new PersonalData(db, vault, clock);
+  const approvals = new ApprovalService(
+    db,
+    clock,
+    standardActions({
+      db,
+      vault,
+      clock,
+      wallet,
+      ledger,
+      staff,
+      personal,
+      limitsChanged: (customerId) => gate.forgetCustomer(customerId),
+    }),
+    { ttlS: config.approvalTtlS },
+  );
+
   const requestLogging = { enabled: options.logRequests ?? false };
   const app = await createHttp({
     logger: log,
@@ -120,6 +229,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     rateLimitPerMinute: config.rateLimitPerMinute,
     requestLogging,
   });
+  const routeAuth = installGuard(app, { db, tokens, sessions, apiClients, clock, log });
   let ready = true;
   app.get('/health/live', { schema: { tags: ['health'], summary: 'The process is up' } }, async () => ({
     status: 'ok',
@@ -142,7 +252,18 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     outboxBacklog.set(await relay.backlog());
     return reply.type(registry.contentType).send(await registry.metrics());
   });
+  // Identity first: it installs the step-up check the wallet's sensitive routes go through.
+  registerIdentityRoutes(app, { db, accounts, sessions, totp, webauthn, stepUp, ledger, funding });
   registerWalletRoutes(app, { wallet, funding, ledger });
+  registerAccessRoutes(app, {
+    db,
+    staff,
+    approvals,
+    personal,
+    apiClients,
+    open: (sealed, context) => vault.open(sealed, context),
+  });
+  registerKycRoutes(app, { kyc });
   registerLedgerRoutes(app, ledger);
   await app.ready();
 
@@ -168,6 +289,8 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       if (!r.replayed && r.outcome.ok) expiredHolds++;
     }
     const settledWithdrawals = await funding.sweepWithdrawals(now);
+    // A key rotation run from the CLI adds a data-key version; pick it up so new values use it.
+    await vault.reload(db, keyProvider);
     // Delivered outbox rows are kept a day for inspection, then removed in bounded chunks.
     // Only the oldest rows are looked at, so the delete costs the same however large the table is.
     await sql`delete from outbox where id in (select id from outbox order by id limit 5000)
@@ -185,9 +308,24 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     wallet,
     funding,
     gate,
+    kyc,
     relay,
     vault,
     channel,
+    tokens,
+    sessions,
+    apiClients,
+    accounts,
+    totp,
+    webauthn,
+    stepUp,
+    loginGuard,
+    otp,
+    otpSender,
+    staff,
+    approvals,
+    personal,
+    routeAuth,
     clock,
     requestLogging,
     runMaintenance,

@@ -2,11 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
+import type { StaffRole } from '../src/access/permissions.ts';
 import { type Bulwark, buildBulwark } from '../src/app.ts';
 import { type Config, loadConfig } from '../src/platform/config.ts';
 import { type DbHandle, dropSchema, openDatabase } from '../src/platform/db.ts';
+import { newId } from '../src/platform/ids.ts';
 import { createLogger, type Logger } from '../src/platform/logger.ts';
 import type { LimitPolicyConfig } from '../src/risk/limit-policy.ts';
+import { maskEmail } from '../src/security/mask.ts';
+import { sealContext } from '../src/security/sealed-fields.ts';
 
 /** The databases every storage test runs on: PGlite always, PostgreSQL when TEST_DATABASE_URL is set. */
 export const DATABASES: Array<{ name: 'pglite' | 'postgres'; url?: string }> = [
@@ -48,12 +52,47 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     rateLimitPerMinute: 0,
     channelDelayMs: 20,
     keyFile: join(tmpdir(), 'bulwark-test-keys', 'kek.key'),
+    // Cheaper password hashing keeps the suites fast; the parameters are tested on their own.
+    passwordCostLn: 12,
     ...overrides,
   };
 }
 
 export interface TestBulwark extends Bulwark {
   drop(): Promise<void>;
+  /** `Bearer …` for an integrator API client created for this instance. */
+  integratorAuth: string;
+  /** `Bearer …` for a signed-in staff user of the role (one user per role, created on first use). */
+  staffAuth(role: StaffRole): Promise<string>;
+}
+
+/**
+ * A staff user of a role with a signed-in session, made directly in the tables (the
+ * sign-in flow itself has its own tests). Returns the Authorization header value.
+ */
+export async function staffSession(bw: Bulwark, role: StaffRole): Promise<{ id: string; auth: string }> {
+  const id = newId('stf');
+  const email = `${role}.${id.slice(-8)}@staff.test`;
+  const now = new Date();
+  const pair = await bw.dbHandle.db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('staff_users')
+      .values({
+        id,
+        email_sealed: bw.vault.seal(email, sealContext('staff_users', 'email_sealed', id)),
+        email_index: bw.vault.blindIndex('email', email),
+        email_masked: maskEmail(email),
+        display_name: `Test ${role}`,
+        role,
+        status: 'active',
+        password_hash: null,
+        created_at: now,
+        created_by: 'test',
+      })
+      .execute();
+    return bw.sessions.start(tx, { type: 'staff', id, role, amr: ['pwd', 'otp'] }, {});
+  });
+  return { id, auth: `Bearer ${pair.pair.accessToken}` };
 }
 
 /** A whole Bulwark (modules and HTTP app, not listening) on a fresh database. */
@@ -68,8 +107,22 @@ export async function startBulwark(
     dbHandle: handle,
     ...(options.limits ? { limits: options.limits } : {}),
   });
+  const client = await bulwark.apiClients.create(
+    { name: 'test integrator', role: 'integrator' },
+    { type: 'system', id: 'test' },
+  );
+  const staff = new Map<StaffRole, Promise<string>>();
   return {
     ...bulwark,
+    integratorAuth: `Bearer ${client.key}`,
+    staffAuth: (role) => {
+      let auth = staff.get(role);
+      if (!auth) {
+        auth = staffSession(bulwark, role).then((s) => s.auth);
+        staff.set(role, auth);
+      }
+      return auth;
+    },
     drop: async () => {
       await bulwark.close();
       await handle.drop();

@@ -1,9 +1,11 @@
 import { createReadStream, createWriteStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Command, InvalidArgumentError } from 'commander';
 import { buildBulwark } from '../app.ts';
+import { totpAt } from '../identity/totp.ts';
 import { verifyLedger } from '../ledger/verify.ts';
-import { loadConfig } from '../platform/config.ts';
+import { type Config, loadConfig } from '../platform/config.ts';
 import { openDatabase } from '../platform/db.ts';
 import { createLogger } from '../platform/logger.ts';
 import { migrateToLatest } from '../platform/migrate.ts';
@@ -15,7 +17,10 @@ import {
   verifyAudit,
   verifyAuditLines,
 } from '../security/audit.ts';
+import { type KeyProvider, keyProviderFromEnv, keyProviderFromFile } from '../security/keys.ts';
+import { keyStatus, type RotateReport, rewrapDataKeys, rotateFieldKey } from '../security/rotate.ts';
 import { DEMO_DEFAULTS, demoLoaded, hasData, markDemoLoaded, seedDemo } from '../simulator/demo.ts';
+import { type DemoAccess, ensureDemoAccess } from '../simulator/demo-access.ts';
 import { progressBar } from './progress.ts';
 
 const program = new Command();
@@ -56,6 +61,8 @@ program
         'an earlier demo load did not finish, so the demo data is partial; remove the data directory to start afresh',
       );
     }
+    let access: DemoAccess | undefined;
+    if (opts.demo) access = await ensureDemoAccess(bulwark, config.dataDir);
     bulwark.requestLogging.enabled = true;
     bulwark.startBackground();
     const address = await bulwark.app.listen({
@@ -63,6 +70,14 @@ program
       host: opts.host ?? config.host,
     });
     log.info(`Bulwark listening on ${address} — API docs at ${address}/docs, metrics at ${address}/metrics`);
+    if (access) {
+      process.stdout.write(
+        `\nDemo credentials (kept in ${access.file}, mode 0600):\n` +
+          `  API key (integrator): ${access.apiKey}\n` +
+          `  staff: ${access.staff.map((s) => s.email).join(', ')}\n` +
+          '  passwords and current authenticator codes: node bin/bulwark.mjs demo credentials\n\n',
+      );
+    }
     const shutdown = async (signal: string) => {
       log.info({ signal }, 'shutting down');
       await bulwark.close();
@@ -70,6 +85,30 @@ program
     };
     process.once('SIGINT', () => void shutdown('SIGINT'));
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  });
+
+const demo = program.command('demo').description('The demo data set');
+demo
+  .command('credentials')
+  .description("Print the demo's API key and staff sign-ins with each user's current authenticator code")
+  .action(async () => {
+    const config = loadConfig();
+    const file = `${config.dataDir}/demo-credentials.json`;
+    let access: Omit<DemoAccess, 'file'>;
+    try {
+      access = JSON.parse(await readFile(file, 'utf8')) as Omit<DemoAccess, 'file'>;
+    } catch {
+      throw new Error(`no demo credentials in ${file}: start once with \`npm start\` (serve --demo)`);
+    }
+    process.stdout.write(`API key (integrator): ${access.apiKey}\n\n`);
+    process.stdout.write(
+      'role        e-mail                          password                     code now\n',
+    );
+    for (const s of access.staff) {
+      process.stdout.write(
+        `${s.role.padEnd(12)}${s.email.padEnd(32)}${s.password.padEnd(29)}${totpAt(s.totpSecret, Date.now())}\n`,
+      );
+    }
   });
 
 program
@@ -234,6 +273,166 @@ audit
     process.exitCode = report.ok ? 0 : 1;
   });
 
+const staff = program.command('staff').description('Staff users');
+
+staff
+  .command('create-admin')
+  .description('Create the first administrator (refused once an active one exists); prints its token once')
+  .requiredOption('--email <email>', 'their e-mail address')
+  .requiredOption('--name <name>', 'their display name')
+  .action(async (opts: { email: string; name: string }) => {
+    const config = loadConfig();
+    const bulwark = await buildBulwark({ config, log: createLogger('warn') });
+    try {
+      const r = await bulwark.staff.bootstrapAdmin({ email: opts.email, displayName: opts.name });
+      console.log(`administrator ${r.staffId} created, pending activation`);
+      console.log(`activation token (shown once, valid until ${r.activationTokenExpiresAt}):`);
+      console.log(r.activationToken);
+    } finally {
+      await bulwark.close();
+    }
+  });
+
+const keys = program
+  .command('keys')
+  .description('Field-encryption keys: versions in use, field-key rotation, KEK re-wrapping');
+
+keys
+  .command('status')
+  .description('Show, per sealed field, how many values each field-key version seals')
+  .option('--json', 'print the status as JSON')
+  .action(async (opts: { json?: boolean }) => {
+    const config = loadConfig();
+    const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      await migrateToLatest(handle.db);
+      const status = await keyStatus(handle.db);
+      if (opts.json) {
+        console.log(JSON.stringify(status, null, 2));
+        return;
+      }
+      if (status.fieldKeyVersion === null) {
+        console.log('no data keys yet: they are created when Bulwark first starts');
+        return;
+      }
+      console.log(
+        `field key: version ${status.fieldKeyVersion}; data keys ${status.dataKeys.map((k) => `${k.id}@${k.kekId}`).join(', ')}`,
+      );
+      console.log(`KEKs in use: ${status.kekIds.join(', ')}`);
+      const versions = [...new Set(status.fields.flatMap((f) => f.versions.map((v) => v.version)))].sort(
+        (a, b) => a - b,
+      );
+      const width = Math.max(...status.fields.map((f) => `${f.table}.${f.column}`.length));
+      const cell = (text: string) => text.padStart(8);
+      console.log(
+        `${'field'.padEnd(width)} ${versions.map((v) => cell(`v${v}`)).join('')}${cell('old')}${cell('bad')}`,
+      );
+      for (const f of status.fields) {
+        const counts = versions.map((v) => cell(String(f.versions.find((x) => x.version === v)?.count ?? 0)));
+        console.log(
+          `${`${f.table}.${f.column}`.padEnd(width)} ${counts.join('')}${cell(String(f.belowCurrent))}${cell(String(f.malformed))}`,
+        );
+      }
+      const old = status.fields.reduce((n, f) => n + f.belowCurrent, 0);
+      console.log(
+        old > 0
+          ? `${old} value(s) under an older field key: run \`bulwark keys rotate --resume\` to re-seal them`
+          : 'every sealed value is under the current field key',
+      );
+    } finally {
+      await handle.close();
+    }
+  });
+
+keys
+  .command('rotate')
+  .description(
+    'Add a new field key and re-seal every sealed value under it, in batches; exit 1 if any value fails',
+  )
+  .option('--batch-size <n>', 'rows per transaction', positiveInt, 500)
+  .option('--resume', 'add no key: only re-seal what an earlier (interrupted) run left')
+  .action(async (opts: { batchSize: number; resume?: boolean }) => {
+    const config = loadConfig();
+    const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    const controller = new AbortController();
+    // Ctrl-C (or a TERM) stops after the batch in flight; what was committed stays and --resume continues.
+    const interrupt = () => {
+      console.error('\ninterrupted: stopping after the current batch');
+      controller.abort();
+    };
+    process.once('SIGINT', interrupt);
+    process.once('SIGTERM', interrupt);
+    let report: RotateReport;
+    try {
+      await migrateToLatest(handle.db);
+      const bar = progressBar('re-sealing');
+      try {
+        report = await rotateFieldKey(handle.db, keyProvider(config), {
+          newKey: !opts.resume,
+          batchSize: opts.batchSize,
+          signal: controller.signal,
+          onProgress: (done, total) => bar.update(done, total),
+        });
+      } finally {
+        bar.stop();
+      }
+    } finally {
+      process.off('SIGINT', interrupt);
+      process.off('SIGTERM', interrupt);
+      await handle.close();
+    }
+    if (report.addedVersion !== null) console.log(`added field key version ${report.addedVersion}`);
+    for (const f of report.fields) {
+      if (f.resealed + f.failed + f.changed + f.remaining === 0) continue;
+      console.log(
+        `  ${`${f.table}.${f.column}`.padEnd(40)} ${f.resealed} re-sealed, ${f.failed} failed, ${f.remaining} left`,
+      );
+    }
+    console.log(
+      `${report.resealed} of ${report.total} value(s) re-sealed under version ${report.fieldKeyVersion} in ${report.seconds} s`,
+    );
+    for (const v of report.failed.slice(0, 20)) {
+      console.log(`  FAILED ${v.table}.${v.column} row ${v.rowKey}: ${v.reason}`);
+    }
+    if (report.failed.length > 20) console.log(`  … and ${report.failed.length - 20} more`);
+    if (report.aborted) {
+      console.error(
+        `bulwark: rotation interrupted with ${report.remaining} value(s) left; run \`bulwark keys rotate --resume\``,
+      );
+    } else if (report.failed.length > 0) {
+      console.error(
+        `bulwark: ${report.failed.length} value(s) did not open (tampered or moved) and were left unchanged`,
+      );
+    } else if (report.remaining > 0) {
+      // Written under the old key by a process that had not reloaded the keys yet.
+      console.log(
+        `${report.remaining} value(s) were written under an older key meanwhile: run \`bulwark keys rotate --resume\` again`,
+      );
+    } else {
+      console.log(`OK: every sealed value is under field key version ${report.fieldKeyVersion}`);
+    }
+    process.exitCode = report.aborted || report.failed.length > 0 ? 1 : 0;
+  });
+
+keys
+  .command('rewrap')
+  .description(
+    'Re-wrap every data key under the current KEK (the first of BULWARK_KEKS); older KEKs can then go',
+  )
+  .action(async () => {
+    const config = loadConfig();
+    const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+    try {
+      await migrateToLatest(handle.db);
+      const report = await rewrapDataKeys(handle.db, keyProvider(config));
+      console.log(
+        `${report.rewrapped} data key(s) re-wrapped under KEK ${report.kekId}, ${report.alreadyCurrent} already were`,
+      );
+    } finally {
+      await handle.close();
+    }
+  });
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -242,6 +441,11 @@ try {
   console.error(`bulwark: ${message}`);
   if (process.env.LOG_LEVEL === 'debug') console.error(err);
   process.exit(1);
+}
+
+/** The KEK source, chosen as the server chooses it. */
+function keyProvider(config: Config): KeyProvider {
+  return config.keks ? keyProviderFromEnv(config.keks) : keyProviderFromFile(config.keyFile);
 }
 
 /** One exported line, checked for shape before it is trusted. */

@@ -1,4 +1,4 @@
-import { CURRENCIES, type Currency } from '../platform/money.ts';
+import { CURRENCIES, CURRENCY_CODES, type Currency } from '../platform/money.ts';
 
 /**
  * KYC tiers (实名制 levels) and the limits each one grants. Limits are configuration:
@@ -17,19 +17,63 @@ export interface TierLimits {
 
 export type TierTable = Record<KycTier, Partial<Record<Currency, TierLimits>>>;
 
-interface MajorLimits {
+export const KYC_TIERS: readonly KycTier[] = [0, 1, 2];
+
+/** A stored tier (the column is checked to 0–2); anything else reads as unverified. */
+export function asKycTier(value: number): KycTier {
+  return value === 1 || value === 2 ? value : 0;
+}
+
+export interface MajorLimits {
   single: number;
   daily: number;
   monthly: number;
   balanceCap: number;
 }
 
-/** Defaults in CNY major units: unverified wallets are small, fully verified ones large. */
-export const DEFAULT_TIERS_MAJOR: Record<KycTier, Partial<Record<Currency, MajorLimits>>> = {
-  0: { CNY: { single: 500, daily: 1_000, monthly: 2_000, balanceCap: 1_000 } },
-  1: { CNY: { single: 5_000, daily: 20_000, monthly: 100_000, balanceCap: 100_000 } },
-  2: { CNY: { single: 50_000, daily: 200_000, monthly: 1_000_000, balanceCap: 5_000_000 } },
+/** CNY defaults in major units: unverified wallets are small, fully verified ones large. */
+const CNY_TIERS: Record<KycTier, MajorLimits> = {
+  0: { single: 500, daily: 1_000, monthly: 2_000, balanceCap: 1_000 },
+  1: { single: 5_000, daily: 20_000, monthly: 100_000, balanceCap: 100_000 },
+  2: { single: 50_000, daily: 200_000, monthly: 1_000_000, balanceCap: 5_000_000 },
 };
+
+/**
+ * Other currencies get the CNY amounts scaled by a rough, rounded rate (per mille of the
+ * CNY amount), the same scaling the limit policy's review thresholds use.
+ */
+const PER_MILLE_OF_CNY: Record<Currency, number> = {
+  CNY: 1_000,
+  HKD: 1_000,
+  USD: 140,
+  EUR: 130,
+  GBP: 110,
+  SGD: 180,
+  JPY: 20_000,
+};
+
+function scaled(limits: MajorLimits, perMille: number): MajorLimits {
+  const scale = (units: number) => Math.round((units * perMille) / 1_000);
+  return {
+    single: scale(limits.single),
+    daily: scale(limits.daily),
+    monthly: scale(limits.monthly),
+    balanceCap: scale(limits.balanceCap),
+  };
+}
+
+function defaultTiers(): Record<KycTier, Partial<Record<Currency, MajorLimits>>> {
+  const table: Record<KycTier, Partial<Record<Currency, MajorLimits>>> = { 0: {}, 1: {}, 2: {} };
+  for (const tier of [0, 1, 2] as const) {
+    for (const currency of CURRENCY_CODES) {
+      table[tier][currency] = scaled(CNY_TIERS[tier], PER_MILLE_OF_CNY[currency]);
+    }
+  }
+  return table;
+}
+
+/** Defaults in major units for every supported currency (CNY: tier 0 ¥500 a movement … tier 2 ¥50,000). */
+export const DEFAULT_TIERS_MAJOR: Record<KycTier, Partial<Record<Currency, MajorLimits>>> = defaultTiers();
 
 function toMinor(units: number, currency: Currency, field: string): bigint {
   if (!Number.isInteger(units) || units < 0) throw new Error(`${field} must be a whole, non-negative amount`);

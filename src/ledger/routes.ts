@@ -11,6 +11,7 @@ export function registerLedgerRoutes(app: App, ledger: LedgerService): void {
   app.get(
     '/v1/entries/:id',
     {
+      config: { auth: { permission: 'ledger.read' } },
       schema: {
         tags: ['ledger'],
         summary: 'A journal entry with its postings and chain hashes',
@@ -23,6 +24,7 @@ export function registerLedgerRoutes(app: App, ledger: LedgerService): void {
   app.get(
     '/v1/ledger/custody',
     {
+      config: { auth: { permission: 'ledger.read' } },
       schema: {
         tags: ['ledger'],
         summary: 'Custody check (备付金): custody equals the sum of customer wallets, per currency',
@@ -46,7 +48,10 @@ export function registerLedgerRoutes(app: App, ledger: LedgerService): void {
 
   app.get(
     '/v1/ledger/chain',
-    { schema: { tags: ['ledger'], summary: 'The head of the journal hash chain (sequence and hash)' } },
+    {
+      config: { auth: { permission: 'ledger.read' } },
+      schema: { tags: ['ledger'], summary: 'The head of the journal hash chain (sequence and hash)' },
+    },
     async () => {
       const head = await ledger.chainHead();
       return { seq: head.seq.toString(), hash: head.hash };
@@ -56,6 +61,7 @@ export function registerLedgerRoutes(app: App, ledger: LedgerService): void {
   app.get(
     '/v1/decisions/:id',
     {
+      config: { auth: { permission: 'ledger.read' } },
       schema: {
         tags: ['risk'],
         summary: 'A stored risk decision with its inputs and reasons',

@@ -29,6 +29,14 @@ export const RULES = {
       leg(p, 'fee', -fee),
     ];
   },
+  /**
+   * An approved manual correction that adds to a wallet (maker-checker, `ledger.adjust`).
+   * Custody moves with the wallet, so segregated funds still equal what customers hold:
+   * finance funds the custody bank account by the same amount.
+   */
+  adjustment_credit: (amount: bigint, p: Params) => [leg(p, 'custody', amount), leg(p, 'wallet', -amount)],
+  /** An approved manual correction that takes from a wallet; custody shrinks with it. */
+  adjustment_debit: (amount: bigint, p: Params) => [leg(p, 'wallet', amount), leg(p, 'custody', -amount)],
 } as const satisfies Record<string, (amount: bigint, params: Params) => Leg[]>;
 
 export type RuleName = keyof typeof RULES;

@@ -141,6 +141,16 @@ export class LedgerService {
     return toAccount(row);
   }
 
+  /** The owner of an account, or undefined when there is no such account. */
+  async ownerOf(accountId: string): Promise<string | undefined> {
+    const row = await this.db
+      .selectFrom('ledger_accounts')
+      .select('owner_id')
+      .where('id', '=', accountId)
+      .executeTakeFirst();
+    return row?.owner_id;
+  }
+
   async accountsOf(ownerId: string): Promise<Account[]> {
     const rows = await this.db
       .selectFrom('ledger_accounts')

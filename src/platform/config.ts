@@ -25,6 +25,27 @@ export interface Config {
   keks: string | undefined;
   /** Embedded mode's key-encryption key, created on first start with mode 0600. */
   keyFile: string;
+  /** Lifetime of an access token (seconds); refresh tokens renew it. */
+  accessTokenTtlS: number;
+  /** Lifetime of a customer session (seconds) before signing in again is required. */
+  customerSessionTtlS: number;
+  /** Lifetime of a staff session (seconds): one working day. */
+  staffSessionTtlS: number;
+  /** A step-up challenge, and the proof it yields, stay valid this long (seconds). */
+  stepUpTtlS: number;
+  /** KYC tier limits as JSON (major units per tier and currency); absent means the defaults. */
+  kycTiersJson: string | undefined;
+  /** How long the KYC provider may take to answer before the attempt fails with 503. */
+  kycDeadlineMs: number;
+  /** Maker-checker requests expire unapproved after this long (seconds). */
+  approvalTtlS: number;
+  /** scrypt cost (log2 N) for password hashes. */
+  passwordCostLn: number;
+  /** The privacy policy version registrations must accept (consent is recorded with it). */
+  privacyPolicyVersion: string;
+  /** WebAuthn relying party: the site's domain, and the origins passkeys are used from. */
+  webauthnRpId: string;
+  webauthnOrigins: string[];
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -53,5 +74,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     ledgerQueueMax: intFromEnv(env, 'LEDGER_QUEUE_MAX', 20_000),
     keks: env.BULWARK_KEKS || undefined,
     keyFile: resolve(env.BULWARK_KEY_FILE ?? './keys/kek.key'),
+    accessTokenTtlS: intFromEnv(env, 'ACCESS_TOKEN_TTL_S', 900),
+    customerSessionTtlS: intFromEnv(env, 'CUSTOMER_SESSION_TTL_S', 30 * 86_400),
+    staffSessionTtlS: intFromEnv(env, 'STAFF_SESSION_TTL_S', 12 * 3600),
+    stepUpTtlS: intFromEnv(env, 'STEP_UP_TTL_S', 300),
+    kycTiersJson: env.BULWARK_KYC_TIERS || undefined,
+    passwordCostLn: intFromEnv(env, 'PASSWORD_COST_LN', 15),
+    kycDeadlineMs: intFromEnv(env, 'KYC_DEADLINE_MS', 3000),
+    approvalTtlS: intFromEnv(env, 'APPROVAL_TTL_S', 24 * 3600),
+    privacyPolicyVersion: env.PRIVACY_POLICY_VERSION ?? '2026-11',
+    webauthnRpId: env.WEBAUTHN_RP_ID ?? 'localhost',
+    webauthnOrigins: (env.WEBAUTHN_ORIGINS ?? 'http://localhost:3000,http://127.0.0.1:3000')
+      .split(',')
+      .map((o) => o.trim())
+      .filter((o) => o.length > 0),
   };
 }

@@ -5,6 +5,13 @@ import pg from 'pg';
 import { PGliteDialect } from './pglite-dialect.ts';
 import type { Database } from './schema.ts';
 
+/**
+ * One advisory lock key for schema-level DDL in a database: migrations take it, and so
+ * does dropping a schema. The migrator's table introspection reads every schema's
+ * catalogue; a schema dropped by another process at that moment would fail it.
+ */
+export const SCHEMA_DDL_LOCK = 0x42_57_4b_01;
+
 export type Db = Kysely<Database>;
 export type Tx = Transaction<Database>;
 /** Either the database or an open transaction: stores accept both. */
@@ -40,6 +47,8 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
   const admin = new pg.Client({ connectionString: url });
   await admin.connect();
   try {
+    // Never while a migration elsewhere reads the catalogue (see SCHEMA_DDL_LOCK).
+    await admin.query('select pg_advisory_lock($1)', [SCHEMA_DDL_LOCK]);
     await admin.query(`drop schema if exists ${schema} cascade`);
   } finally {
     await admin.end();

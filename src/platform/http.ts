@@ -38,8 +38,8 @@ export interface HttpOptions {
   requestLogging: { enabled: boolean };
 }
 
-/** The idempotency scope of a request: one per API client once clients authenticate. */
-const IDEMPOTENCY_SCOPE = 'api';
+/** The idempotency scope of an unauthenticated request (public endpoints). */
+const IDEMPOTENCY_SCOPE = 'public';
 
 /**
  * Creates the Fastify instance with Bulwark's edge behaviour: strict JSON bodies (no
@@ -105,6 +105,7 @@ export async function createHttp(options: HttpOptions): Promise<App> {
   app.setErrorHandler((err: unknown, req, reply) => {
     const body = toProblem(err, req);
     if (body.status >= 500) req.log.error({ err }, 'request failed');
+    if (typeof body.retryAfterS === 'number') reply.header('retry-after', String(body.retryAfterS));
     if (body.status === 429 && !reply.hasHeader('retry-after')) reply.header('retry-after', '60');
     void reply.code(body.status).type('application/problem+json').send(body);
   });
@@ -120,8 +121,10 @@ export async function createHttp(options: HttpOptions): Promise<App> {
     await app.register(rateLimit, {
       max: options.rateLimitPerMinute,
       timeWindow: 60_000,
+      // Per credential when one is presented (an integrator's backend is one client however
+      // many addresses it uses), per address otherwise.
       keyGenerator: (req) =>
-        typeof req.headers['x-api-key'] === 'string' ? `key:${req.headers['x-api-key']}` : req.ip,
+        typeof req.headers.authorization === 'string' ? `auth:${req.headers.authorization}` : req.ip,
       // Health probes and metrics are never limited; channel callbacks are authenticated by
       // their signature and must not be lost to a limit meant for clients.
       allowList: (req) =>
@@ -145,8 +148,16 @@ export async function createHttp(options: HttpOptions): Promise<App> {
           'Every POST takes an Idempotency-Key header. Errors are RFC 9457 problem+json with a stable `code`.',
       },
       components: {
-        securitySchemes: {},
+        securitySchemes: {
+          bearer: {
+            type: 'http',
+            scheme: 'bearer',
+            description:
+              'An API key (`bwk_…`) for integrators, or an access token from /v1/auth/login (customers) or /v1/staff/auth/login (staff).',
+          },
+        },
       },
+      security: [{ bearer: [] }],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -197,7 +208,10 @@ export function idempotencyOf(req: FastifyRequest): IdempotencyContext {
   const header = req.headers['idempotency-key'];
   const key = validateIdempotencyKey(Array.isArray(header) ? header[0] : header);
   const path = req.url.split('?')[0] ?? req.url;
-  return { scope: IDEMPOTENCY_SCOPE, key, requestHash: requestHash(req.method, path, req.body ?? null) };
+  // Keys are per caller: two clients choosing the same key never see each other's responses.
+  const p = req.principal;
+  const scope = p ? `${p.type}:${p.id}` : IDEMPOTENCY_SCOPE;
+  return { scope, key, requestHash: requestHash(req.method, path, req.body ?? null) };
 }
 
 /** Sends a stored (or fresh) response; problems go out as application/problem+json. */

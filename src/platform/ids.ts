@@ -1,7 +1,29 @@
 import { randomFillSync } from 'node:crypto';
 
 /** Type prefixes of every id Bulwark issues; ids sort by creation time within a prefix. */
-export type IdPrefix = 'acct' | 'txn' | 'hold' | 'dec' | 'cus' | 'mer' | 'top' | 'wdr' | 'evt' | 'cb' | 'aud';
+export type IdPrefix =
+  | 'acct'
+  | 'txn'
+  | 'hold'
+  | 'dec'
+  | 'cus'
+  | 'mer'
+  | 'top'
+  | 'wdr'
+  | 'evt'
+  | 'cb'
+  | 'aud'
+  | 'ses'
+  | 'rtk'
+  | 'mfa'
+  | 'chl'
+  | 'ott'
+  | 'kyc'
+  | 'csn'
+  | 'stf'
+  | 'cli'
+  | 'apr'
+  | 'crd';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const POOL_BYTES = 4096;

@@ -1,12 +1,14 @@
 import { type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
-import type { Db } from './db.ts';
+import { type Db, SCHEMA_DDL_LOCK } from './db.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_security.ts';
+import * as m0003 from './migrations/0003_identity.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_security': m0002,
+  '0003_identity': m0003,
 };
 
 class StaticProvider implements MigrationProvider {
@@ -20,14 +22,25 @@ export interface MigrateReport {
 }
 
 export async function migrateToLatest(db: Db): Promise<MigrateReport> {
-  // Name the schema explicitly: the migrator must not find another schema's bookkeeping tables.
-  const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(db);
-  const schema = current.rows[0]?.schema ?? 'public';
-  const migrator = new Migrator({ db, provider: new StaticProvider(), migrationTableSchema: schema });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) {
-    const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
-  }
-  return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(${SCHEMA_DDL_LOCK})`.execute(conn);
+    try {
+      // Name the schema explicitly: the migrator must not find another schema's bookkeeping tables.
+      const current = await sql<{ schema: string }>`select current_schema() as schema`.execute(conn);
+      const schema = current.rows[0]?.schema ?? 'public';
+      const migrator = new Migrator({
+        db: conn,
+        provider: new StaticProvider(),
+        migrationTableSchema: schema,
+      });
+      const { error, results } = await migrator.migrateToLatest();
+      if (error) {
+        const failed = results?.find((r) => r.status === 'Error');
+        throw new Error(`migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`);
+      }
+      return { applied: (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName) };
+    } finally {
+      await sql`select pg_advisory_unlock(${SCHEMA_DDL_LOCK})`.execute(conn);
+    }
+  });
 }

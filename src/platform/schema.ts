@@ -129,6 +129,7 @@ export interface CustomersTable {
   display_name: string;
   status: Generated<string>;
   created_at: TimestampDefault;
+  kyc_tier: Generated<number>;
 }
 
 export interface MerchantsTable {
@@ -214,6 +215,230 @@ export interface AuditLogTable {
   hash: string;
 }
 
+export interface CustomerLoginsTable {
+  customer_id: string;
+  phone_sealed: string | null;
+  phone_index: string | null;
+  phone_masked: string | null;
+  email_sealed: string | null;
+  email_index: string | null;
+  email_masked: string | null;
+  password_hash: string;
+  password_changed_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface PasswordHistoryTable {
+  subject_id: string;
+  hash: string;
+  created_at: Timestamp;
+}
+
+export interface ConsentsTable {
+  id: string;
+  subject_id: string;
+  policy: string;
+  version: string;
+  accepted_at: Timestamp;
+  ip: string | null;
+  withdrawn_at: Timestamp | null;
+}
+
+export interface CustomerKycTable {
+  customer_id: string;
+  name_sealed: string;
+  name_masked: string;
+  document_type: string;
+  document_sealed: string;
+  document_index: string;
+  document_masked: string;
+  provider: string;
+  basic_ref: string;
+  basic_verified_at: Timestamp;
+  images: Json<Record<string, string>> | null;
+  liveness_ref: string | null;
+  liveness_score: number | null;
+  full_ref: string | null;
+  full_verified_at: Timestamp | null;
+  updated_at: Timestamp;
+}
+
+export interface KycAttemptsTable {
+  id: string;
+  customer_id: string;
+  level: 'basic' | 'full';
+  outcome: string;
+  provider: string;
+  detail: string | null;
+  created_at: Timestamp;
+}
+
+export interface MfaFactorsTable {
+  id: string;
+  subject_type: 'customer' | 'staff';
+  subject_id: string;
+  kind: 'totp' | 'webauthn' | 'sms' | 'email';
+  status: 'pending' | 'active' | 'removed';
+  label: string | null;
+  secret_sealed: string | null;
+  last_step: Int8 | null;
+  credential_id: string | null;
+  public_key: string | null;
+  sign_count: Int8 | null;
+  transports: Json<string[]> | null;
+  created_at: Timestamp;
+  last_used_at: Timestamp | null;
+}
+
+export interface RecoveryCodesTable {
+  subject_id: string;
+  code_hash: string;
+  created_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface AuthSessionsTable {
+  id: string;
+  subject_type: 'customer' | 'staff';
+  subject_id: string;
+  role: string;
+  device_id: string | null;
+  user_agent: string | null;
+  ip: string | null;
+  amr: Json<string[]>;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+  revoked_at: Timestamp | null;
+  revoke_reason: string | null;
+}
+
+export interface RefreshTokensTable {
+  id: string;
+  session_id: string;
+  token_hash: string;
+  status: 'active' | 'rotated' | 'revoked';
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+}
+
+export interface DevicesTable {
+  subject_id: string;
+  device_id: string;
+  user_agent: string | null;
+  first_ip: string | null;
+  last_ip: string | null;
+  first_seen_at: Timestamp;
+  last_seen_at: Timestamp;
+}
+
+export interface LoginFailuresTable {
+  key: string;
+  failures: number;
+  first_failure_at: Timestamp;
+  last_failure_at: Timestamp;
+  locked_until: Timestamp | null;
+  lockouts: Generated<number>;
+}
+
+export interface OneTimeTokensTable {
+  id: string;
+  purpose: string;
+  subject_id: string;
+  token_hash: string;
+  destination: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  used_at: Timestamp | null;
+  attempts: Generated<number>;
+}
+
+export interface StepUpChallengesTable {
+  id: string;
+  subject_id: string;
+  operation: string;
+  binding: string;
+  methods: Json<string[]>;
+  reason: string;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  attempts: Generated<number>;
+  verified_at: Timestamp | null;
+  verified_method: string | null;
+  proof_hash: string | null;
+  used_at: Timestamp | null;
+  webauthn_challenge: string | null;
+}
+
+export interface StaffUsersTable {
+  id: string;
+  email_sealed: string;
+  email_index: string;
+  email_masked: string;
+  display_name: string;
+  role: string;
+  status: 'pending' | 'active' | 'disabled';
+  password_hash: string | null;
+  password_changed_at: Timestamp | null;
+  created_at: Timestamp;
+  created_by: string;
+}
+
+export interface ApiClientsTable {
+  id: string;
+  name: string;
+  role: string;
+  secret_hash: string;
+  status: 'active' | 'revoked';
+  created_at: Timestamp;
+  created_by: string;
+  revoked_at: Timestamp | null;
+}
+
+export interface ApprovalRequestsTable {
+  id: string;
+  action: string;
+  payload: Json<Record<string, unknown>>;
+  summary: string;
+  reason: string;
+  maker_id: string;
+  maker_role: string;
+  status: 'pending' | 'approved' | 'rejected' | 'expired' | 'failed' | 'cancelled';
+  checker_id: string | null;
+  checker_role: string | null;
+  decision_reason: string | null;
+  result: Json<Record<string, unknown>> | null;
+  error: string | null;
+  created_at: Timestamp;
+  expires_at: Timestamp;
+  decided_at: Timestamp | null;
+}
+
+export interface PaymentCardsTable {
+  id: string;
+  customer_id: string;
+  token: string;
+  fingerprint: string;
+  last4: string;
+  brand: string;
+  expiry_month: number;
+  expiry_year: number;
+  status: 'active' | 'removed';
+  created_at: Timestamp;
+}
+
+export interface CustomerLimitOverridesTable {
+  customer_id: string;
+  currency: string;
+  single_minor: Int8;
+  daily_minor: Int8;
+  monthly_minor: Int8;
+  balance_cap_minor: Int8;
+  approval_id: string;
+  created_at: Timestamp;
+}
+
 export interface Database {
   platform_settings: PlatformSettingsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -234,4 +459,22 @@ export interface Database {
   security_keys: SecurityKeysTable;
   audit_chain_head: AuditChainHeadTable;
   audit_log: AuditLogTable;
+  customer_logins: CustomerLoginsTable;
+  password_history: PasswordHistoryTable;
+  consents: ConsentsTable;
+  customer_kyc: CustomerKycTable;
+  kyc_attempts: KycAttemptsTable;
+  mfa_factors: MfaFactorsTable;
+  recovery_codes: RecoveryCodesTable;
+  auth_sessions: AuthSessionsTable;
+  refresh_tokens: RefreshTokensTable;
+  devices: DevicesTable;
+  login_failures: LoginFailuresTable;
+  one_time_tokens: OneTimeTokensTable;
+  step_up_challenges: StepUpChallengesTable;
+  staff_users: StaffUsersTable;
+  api_clients: ApiClientsTable;
+  approval_requests: ApprovalRequestsTable;
+  customer_limit_overrides: CustomerLimitOverridesTable;
+  payment_cards: PaymentCardsTable;
 }

@@ -1,6 +1,14 @@
 import type { Currency } from '../platform/money.ts';
 
-export type RiskEventType = 'topup' | 'withdrawal' | 'transfer' | 'payment' | 'refund' | 'hold_release';
+export type RiskEventType =
+  | 'topup'
+  | 'withdrawal'
+  | 'transfer'
+  | 'payment'
+  | 'refund'
+  | 'hold_release'
+  /** A manual balance adjustment approved through maker-checker. */
+  | 'adjustment';
 
 export type RiskOutcome = 'ALLOW' | 'CHALLENGE' | 'REVIEW' | 'BLOCK' | 'BLOCK_AND_FREEZE';
 

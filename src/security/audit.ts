@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
-import { sql } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import { type CanonicalValue, canonicalJson } from '../platform/canonical-json.ts';
 import type { Db, Tx } from '../platform/db.ts';
 import { newId } from '../platform/ids.ts';
+import type { AuditLogTable } from '../platform/schema.ts';
 
 /** The hash before the first audit record. */
 export const AUDIT_GENESIS = '0'.repeat(64);
@@ -129,6 +130,28 @@ export interface AuditExportLine {
   hash: string;
 }
 
+/** A stored audit row as an export line. */
+export function auditLineOf(r: Selectable<AuditLogTable>): AuditExportLine {
+  return {
+    seq: BigInt(r.seq).toString(),
+    id: r.id,
+    at: r.at.toISOString(),
+    actorType: r.actor_type as ActorType,
+    actorId: r.actor_id,
+    actorRole: r.actor_role,
+    action: r.action,
+    targetType: r.target_type,
+    targetId: r.target_id,
+    before: r.before as Record<string, string | null> | null,
+    after: r.after as Record<string, string | null> | null,
+    reason: r.reason,
+    requestId: r.request_id,
+    ip: r.ip,
+    prevHash: r.prev_hash,
+    hash: r.hash,
+  };
+}
+
 /** Reads the log in sequence order, a page at a time. */
 export async function* readAudit(db: Db | Tx, pageSize = 2000): AsyncGenerator<AuditExportLine> {
   let after = 0n;
@@ -141,24 +164,7 @@ export async function* readAudit(db: Db | Tx, pageSize = 2000): AsyncGenerator<A
       .limit(pageSize)
       .execute();
     for (const r of rows) {
-      yield {
-        seq: BigInt(r.seq).toString(),
-        id: r.id,
-        at: r.at.toISOString(),
-        actorType: r.actor_type as ActorType,
-        actorId: r.actor_id,
-        actorRole: r.actor_role,
-        action: r.action,
-        targetType: r.target_type,
-        targetId: r.target_id,
-        before: r.before as Record<string, string | null> | null,
-        after: r.after as Record<string, string | null> | null,
-        reason: r.reason,
-        requestId: r.request_id,
-        ip: r.ip,
-        prevHash: r.prev_hash,
-        hash: r.hash,
-      };
+      yield auditLineOf(r);
       after = BigInt(r.seq);
     }
     if (rows.length < pageSize) return;
@@ -234,4 +240,27 @@ export async function verifyAudit(db: Db): Promise<AuditVerifyReport> {
       const head = await tx.selectFrom('audit_chain_head').select(['seq', 'hash']).executeTakeFirstOrThrow();
       return verifyAuditLines(readAudit(tx), { seq: BigInt(head.seq).toString(), hash: head.hash });
     });
+}
+
+/** The audit log, newest first, a page at a time (the cursor is the last sequence number seen). */
+export async function queryAudit(
+  db: Db,
+  q: { actorId?: string; action?: string; targetId?: string; limit: number; cursor?: string },
+): Promise<{ records: AuditExportLine[]; nextCursor: string | null }> {
+  let query = db
+    .selectFrom('audit_log')
+    .selectAll()
+    .orderBy('seq', 'desc')
+    .limit(q.limit + 1);
+  if (q.actorId !== undefined) query = query.where('actor_id', '=', q.actorId);
+  if (q.action !== undefined) query = query.where('action', '=', q.action);
+  if (q.targetId !== undefined) query = query.where('target_id', '=', q.targetId);
+  if (q.cursor !== undefined) query = query.where('seq', '<', BigInt(q.cursor));
+  const rows = await query.execute();
+  const page = rows.slice(0, q.limit);
+  const last = page[page.length - 1];
+  return {
+    records: page.map(auditLineOf),
+    nextCursor: rows.length > q.limit && last ? BigInt(last.seq).toString() : null,
+  };
 }

@@ -15,7 +15,7 @@ const PREFIX = 'enc1';
 export class Vault {
   private constructor(
     private readonly fieldKeys: Map<number, Buffer>,
-    private readonly currentVersion: number,
+    private currentVersion: number,
     private readonly blindKey: Buffer,
   ) {}
 
@@ -45,7 +45,7 @@ export class Vault {
     const field = new Map<number, Buffer>();
     let blind: Buffer | undefined;
     for (const r of rows) {
-      const key = provider.unwrap(r.wrapped, r.kek_id);
+      const key = unwrapDataKey(provider, r);
       if (r.purpose === 'field') field.set(r.version, key);
       else blind = key;
     }
@@ -75,6 +75,30 @@ export class Vault {
     return version;
   }
 
+  /**
+   * Picks up field-key versions added since this vault was opened (a rotation run from the
+   * CLI, or another process), so a long-running server opens values re-sealed under a newer
+   * key and seals new ones under it. Keys already loaded are kept as they are; the current
+   * version never goes back. Returns the current version.
+   */
+  async reload(db: Db, provider: KeyProvider): Promise<number> {
+    const rows = await db
+      .selectFrom('security_keys')
+      .select(['id', 'version', 'kek_id', 'wrapped'])
+      .where('purpose', '=', 'field')
+      .orderBy('version')
+      .execute();
+    // Unwrap everything first: a key that does not unwrap leaves the vault as it was.
+    const added = rows
+      .filter((r) => !this.fieldKeys.has(r.version))
+      .map((r) => [r.version, unwrapDataKey(provider, r)] as const);
+    for (const [version, key] of added) {
+      this.fieldKeys.set(version, key);
+      if (version > this.currentVersion) this.currentVersion = version;
+    }
+    return this.currentVersion;
+  }
+
   get fieldKeyVersion(): number {
     return this.currentVersion;
   }
@@ -102,6 +126,19 @@ export class Vault {
   /** Keyed HMAC of a normalised value, for lookups without decrypting; `purpose` separates uses. */
   blindIndex(purpose: string, normalised: string): string {
     return createHmac('sha256', this.blindKey).update(`${purpose}\u0000${normalised}`).digest('hex');
+  }
+}
+
+/** Unwraps one stored data key, naming it when the KEK refuses (a wrong or missing KEK). */
+export function unwrapDataKey(
+  provider: KeyProvider,
+  row: { id: string; kek_id: string; wrapped: string },
+): Buffer {
+  try {
+    return provider.unwrap(row.wrapped, row.kek_id);
+  } catch (err) {
+    const reason = err instanceof Error ? err.message : String(err);
+    throw new Error(`data key ${row.id} (KEK ${row.kek_id}) does not unwrap: ${reason}`, { cause: err });
   }
 }
 

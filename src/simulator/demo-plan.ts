@@ -1,3 +1,4 @@
+import { type TierLimits, type TierTable, tierTable } from '../identity/tiers.ts';
 import type { Currency } from '../platform/money.ts';
 import { DEFAULT_LIMIT_POLICY } from '../risk/limit-policy.ts';
 import type { DemoOptions } from './demo.ts';
@@ -32,9 +33,12 @@ export const CHUNK_MAX = 128;
 export const FIND_PAYER_TRIES = 500;
 /** Customers and merchants are registered this many at a time. */
 export const SETUP_CHUNK = 64;
-/** Days, local hours and the daily limits all follow the limit policy's time zone (China: UTC+8). */
+/** Days, local hours and the daily and monthly limits all follow the limit policy's time zone (China: UTC+8). */
 export const LOCAL_OFFSET_MS = DEFAULT_LIMIT_POLICY.dayOffsetMinutes * 60_000;
-export const LIMITS = DEFAULT_LIMIT_POLICY.limits;
+/** Outgoing amounts from these are held for review, whatever the customer's tier. */
+export const REVIEW_FROM = DEFAULT_LIMIT_POLICY.reviewFromMinor;
+/** Planned balances stay this share of a balance cap below it, so a little money can still arrive after the demo. */
+const CAP_MARGIN_DIVISOR = 5n;
 /** Held reviews younger than this at the end of history stay pending, for the review queue. */
 export const PENDING_REVIEW_HOURS = 48;
 export const CHANNEL = 'simbank';
@@ -45,10 +49,12 @@ const FROM_CNY: Partial<Record<Currency, number>> = { HKD: 1.09, USD: 0.139 };
 
 // ---------------------------------------------------------------------------------------
 // The plan: every movement decided in advance, hour by hour, against an in-memory model
-// of balances and daily limits. A movement planned to succeed stays affordable whatever
-// the order of the hour's concurrent requests, because it is checked against the hour's
-// opening balance less every debit of that hour, and credits count only from the next
-// hour. That is what makes a seed reproducible on any database.
+// of balances and each customer's tier limits (single, daily, monthly, balance cap). A
+// movement planned to succeed stays affordable whatever the order of the hour's concurrent
+// requests, because it is checked against the hour's opening balance less every debit of
+// that hour, and credits count only from the next hour; money arriving is checked against
+// the highest the posted balance can be in that hour. That is what makes a seed
+// reproducible on any database.
 // ---------------------------------------------------------------------------------------
 
 export interface StepBase {
@@ -148,6 +154,7 @@ export type Candidate =
 const walletKey = (customer: number, currency: Currency) => `${customer}:${currency}`;
 const localHour = (t: number) => Math.floor(((t + LOCAL_OFFSET_MS) % DAY_MS) / HOUR_MS);
 const localDay = (t: number) => Math.floor((t + LOCAL_OFFSET_MS) / DAY_MS);
+const localMonth = (t: number) => new Date(t + LOCAL_OFFSET_MS).toISOString().slice(0, 7);
 /** 1970-01-01 was a Thursday; Saturday and Sunday are the weekend. */
 const isWeekend = (t: number) => {
   const weekday = (localDay(t) + 4) % 7;
@@ -155,9 +162,9 @@ const isWeekend = (t: number) => {
 };
 const hundredsOfYuan = (minor: bigint) => (minor / 10_000n) * 10_000n;
 
-/** Plans the whole history; pure, so the same options always give the same plan. */
-export function planDemo(options: DemoOptions, timing: PlanTiming): Plan {
-  return new Planner(options, timing).plan();
+/** Plans the whole history; pure, so the same options (and tier table) always give the same plan. */
+export function planDemo(options: DemoOptions, timing: PlanTiming, tiers: TierTable = tierTable()): Plan {
+  return new Planner(options, timing, tiers).plan();
 }
 
 export class Planner {
@@ -173,6 +180,10 @@ export class Planner {
   /** Debits of the current hour per wallet, to recover its opening balance. */
   private debits = new Map<string, bigint>();
   private credits: Array<[string, bigint]> = [];
+  /** Credits of the current hour per wallet: the posted balance may include them at any moment of it. */
+  private hourCredits = new Map<string, bigint>();
+  /** Money held on a wallet past the hour (reviews, unanswered payouts): still posted, not available. */
+  private readonly outstanding = new Map<string, bigint>();
   private readonly payers: WeightedTable;
   private readonly senders: WeightedTable;
   private readonly savers: number[];
@@ -188,7 +199,11 @@ export class Planner {
   /** The hour being planned; follow-ups never land in it or before it. */
   private plannedHour = -1;
 
-  constructor(options: DemoOptions, timing: PlanTiming) {
+  constructor(
+    options: DemoOptions,
+    timing: PlanTiming,
+    private readonly tiers: TierTable = tierTable(),
+  ) {
     const root = new Random(options.seed);
     this.random = root.fork('plan');
     this.merchants = buildMerchants(root.fork('merchants'), options.merchants);
@@ -450,6 +465,7 @@ export class Planner {
       else if (c.kind === 'resolve' && c.wallet) incoming.add(c.wallet);
     }
     this.debits = new Map();
+    this.hourCredits = new Map();
     const steps: Step[] = [];
     for (const c of candidates) {
       const step = this.evaluate(c, incoming);
@@ -537,21 +553,30 @@ export class Planner {
     const h = Math.floor((c.at - this.start) / HOUR_MS);
     switch (c.kind) {
       case 'topup': {
-        // The bank declines amounts ending in 13: no money arrives.
-        if (c.amountMinor % 100n !== 13n)
-          this.credits.push([walletKey(c.customer, c.currency), c.amountMinor]);
+        let amount = c.amountMinor;
+        // The bank declines amounts ending in 13: no money arrives, whatever the limits.
+        if (amount % 100n !== 13n) {
+          // People top up what their verification level lets them: within the single
+          // top-up limit and below the balance cap.
+          const single = this.limitsOf(c.customer, c.currency)?.singleMinor ?? 0n;
+          const room = this.room(c.customer, c.currency);
+          const fits = single < room ? single : room;
+          if (amount > fits) amount = hundredsOfYuan(fits);
+          if (amount < 10_000n) return undefined;
+          this.credit(walletKey(c.customer, c.currency), amount);
+        }
         return {
           type: 'topup',
           n: 0,
           at: c.at,
           customer: c.customer,
           currency: c.currency,
-          amountMinor: c.amountMinor,
+          amountMinor: amount,
         };
       }
       case 'payment': {
         const wallet = walletKey(c.customer, c.currency);
-        if (c.amountMinor >= LIMITS[c.currency].reviewFromMinor) return undefined;
+        if (c.amountMinor >= REVIEW_FROM[c.currency]) return undefined;
         const step: PaymentStep = {
           type: 'payment',
           n: 0,
@@ -562,7 +587,7 @@ export class Planner {
           amountMinor: c.amountMinor,
           ...(c.orderRef ? { orderRef: c.orderRef } : {}),
         };
-        if (this.spend(wallet, c.currency, c.at, c.amountMinor)) {
+        if (this.spend(c.customer, c.currency, c.at, c.amountMinor)) {
           this.maybeRefund(h, step);
           return step;
         }
@@ -570,14 +595,15 @@ export class Planner {
         // Only where no money can arrive this hour, so the refusal does not depend on order.
         const opening = this.balance(wallet) + (this.debits.get(wallet) ?? 0n);
         if (!incoming.has(wallet) && c.amountMinor > opening && r.chance(0.03)) {
-          if (this.reserve(wallet, c.currency, c.at, c.amountMinor)) return step;
+          if (this.reserve(c.customer, c.currency, c.at, c.amountMinor)) return step;
         }
         return undefined;
       }
       case 'transfer': {
-        const wallet = walletKey(c.from, 'CNY');
-        if (!this.spend(wallet, 'CNY', c.at, c.amountMinor)) return undefined;
-        this.credits.push([walletKey(c.to, 'CNY'), c.amountMinor]);
+        // The receiver's balance cap is checked first: a refused transfer moves nothing.
+        if (c.amountMinor > this.room(c.to, 'CNY')) return undefined;
+        if (!this.spend(c.from, 'CNY', c.at, c.amountMinor)) return undefined;
+        this.credit(walletKey(c.to, 'CNY'), c.amountMinor);
         return {
           type: 'transfer',
           n: 0,
@@ -597,10 +623,13 @@ export class Planner {
         if (balance <= (customer.monthlySpendMinor * 3n) / 2n + 50_000n) return undefined;
         const share = BigInt(40 + r.int(0, 40));
         let amount = hundredsOfYuan(((balance - customer.monthlySpendMinor) * share) / 100n);
-        // Withdrawals stay under the review threshold; large ones would wait for a reviewer.
-        const cap = LIMITS.CNY.reviewFromMinor - 10_000n;
+        // Withdrawals stay under the review threshold (large ones would wait for a reviewer)
+        // and within the customer's single limit.
+        const single = this.limitsOf(c.customer, 'CNY')?.singleMinor ?? 0n;
+        const review = REVIEW_FROM.CNY - 10_000n;
+        const cap = single < review ? hundredsOfYuan(single) : review;
         if (amount > cap) amount = cap;
-        if (amount < 10_000n || !this.spend(wallet, 'CNY', c.at, amount)) return undefined;
+        if (amount < 10_000n || !this.spend(c.customer, 'CNY', c.at, amount)) return undefined;
         return {
           type: 'withdrawal',
           n: 0,
@@ -615,8 +644,10 @@ export class Planner {
         if (customer === undefined) return undefined;
         const wallet = walletKey(customer, 'CNY');
         if (c.amountMinor % 100n === 13n) {
-          this.credits.push([wallet, c.amountMinor]);
+          this.credit(wallet, c.amountMinor);
         } else {
+          // Never answered: held (and still posted) until the sweep releases it.
+          this.adjustOutstanding(wallet, c.amountMinor);
           const at = this.start + (h + this.sweepLagHours) * HOUR_MS + r.int(0, 3599) * 1000;
           this.schedule(at, { kind: 'sweep', at, wallet, creditMinor: c.amountMinor });
         }
@@ -653,15 +684,20 @@ export class Planner {
         };
       }
       case 'refund':
-        this.credits.push([c.wallet, c.creditMinor]);
+        this.credit(c.wallet, c.creditMinor);
         c.step.at = c.at;
         return c.step;
-      case 'resolve':
-        if (c.wallet) this.credits.push([c.wallet, c.creditMinor]);
+      case 'resolve': {
+        const review = c.step.review;
+        const payer = review.type === 'transfer' ? review.from : review.customer;
+        this.adjustOutstanding(walletKey(payer, 'CNY'), -c.creditMinor);
+        if (c.wallet) this.credit(c.wallet, c.creditMinor);
         c.step.at = c.at;
         return c.step;
+      }
       case 'sweep':
-        this.credits.push([c.wallet, c.creditMinor]);
+        this.adjustOutstanding(c.wallet, -c.creditMinor);
+        this.credit(c.wallet, c.creditMinor);
         return { type: 'sweep', n: 0, at: c.at };
       default: {
         const exhaustive: never = c;
@@ -680,7 +716,8 @@ export class Planner {
     const payer = this.customers[customer];
     const to = payer ? [...payer.family, ...payer.friends][0] : undefined;
     let step: PaymentStep | TransferStep;
-    if (c.asTransfer && to !== undefined) {
+    // A transfer the receiver's balance cap would refuse becomes a large purchase instead.
+    if (c.asTransfer && to !== undefined && c.amountMinor <= this.room(to, 'CNY')) {
       step = {
         type: 'transfer',
         n: 0,
@@ -706,6 +743,8 @@ export class Planner {
         orderRef: `ORD-BIG-${r.int(100_000, 999_999)}`,
       };
     }
+    // Held (still posted) until a reviewer decides, if ever within the history.
+    this.adjustOutstanding(walletKey(customer, 'CNY'), c.amountMinor);
     if (c.resolvable) {
       const approve = r.chance(0.7);
       const at = this.start + (h + r.int(1, this.resolveHoursMax)) * HOUR_MS + r.int(0, 3599) * 1000;
@@ -759,7 +798,7 @@ export class Planner {
     for (let k = 0; k < Math.min(candidates.length, FIND_PAYER_TRIES); k++) {
       const customer = candidates[(offset + k) % candidates.length];
       if (customer === undefined) continue;
-      if (this.spend(walletKey(customer, 'CNY'), 'CNY', at, amount)) return customer;
+      if (this.spend(customer, 'CNY', at, amount)) return customer;
     }
     return undefined;
   }
@@ -768,22 +807,64 @@ export class Planner {
     return this.avail.get(wallet) ?? 0n;
   }
 
-  /** Debits the model if the wallet can pay and the daily limit allows it. */
-  private spend(wallet: string, currency: Currency, at: number, amount: bigint): boolean {
+  /** Debits the model if the wallet can pay and the customer's limits allow it. */
+  private spend(customer: number, currency: Currency, at: number, amount: bigint): boolean {
+    const wallet = walletKey(customer, currency);
     if (this.balance(wallet) < amount) return false;
-    if (!this.reserve(wallet, currency, at, amount)) return false;
+    if (!this.reserve(customer, currency, at, amount)) return false;
     this.avail.set(wallet, this.balance(wallet) - amount);
     this.debits.set(wallet, (this.debits.get(wallet) ?? 0n) + amount);
     return true;
   }
 
-  /** Counts an outgoing amount against the daily limit, as the risk gate will. */
-  private reserve(wallet: string, currency: Currency, at: number, amount: bigint): boolean {
-    const key = `${wallet}:${localDay(at)}`;
-    const used = this.used.get(key) ?? 0n;
-    if (used + amount > LIMITS[currency].dailyMinor) return false;
-    this.used.set(key, used + amount);
+  /** Counts an outgoing amount against the single, daily and monthly limits, as the risk gate will. */
+  private reserve(customer: number, currency: Currency, at: number, amount: bigint): boolean {
+    const limits = this.limitsOf(customer, currency);
+    if (!limits || amount > limits.singleMinor) return false;
+    const wallet = walletKey(customer, currency);
+    const dayKey = `${wallet}:${localDay(at)}`;
+    const monthKey = `${wallet}:${localMonth(at)}`;
+    const day = this.used.get(dayKey) ?? 0n;
+    const month = this.used.get(monthKey) ?? 0n;
+    if (day + amount > limits.dailyMinor || month + amount > limits.monthlyMinor) return false;
+    this.used.set(dayKey, day + amount);
+    this.used.set(monthKey, month + amount);
     return true;
+  }
+
+  private limitsOf(customer: number, currency: Currency): TierLimits | undefined {
+    const c = this.customers[customer];
+    return c ? this.tiers[c.kycTier][currency] : undefined;
+  }
+
+  /**
+   * How much more may arrive in a customer's wallet this hour: the planning ceiling (the
+   * balance cap less a margin) minus the highest the posted balance can reach this hour,
+   * that is the opening balance, money held past the hour, and every credit of the hour.
+   */
+  private room(customer: number, currency: Currency): bigint {
+    const limits = this.limitsOf(customer, currency);
+    if (!limits) return 0n;
+    const wallet = walletKey(customer, currency);
+    const ceiling = limits.balanceCapMinor - limits.balanceCapMinor / CAP_MARGIN_DIVISOR;
+    const highest =
+      this.balance(wallet) +
+      (this.debits.get(wallet) ?? 0n) +
+      (this.outstanding.get(wallet) ?? 0n) +
+      (this.hourCredits.get(wallet) ?? 0n);
+    return ceiling > highest ? ceiling - highest : 0n;
+  }
+
+  /** Money arriving: available from the next hour, possibly posted at any moment of this one. */
+  private credit(wallet: string, amount: bigint): void {
+    this.credits.push([wallet, amount]);
+    this.hourCredits.set(wallet, (this.hourCredits.get(wallet) ?? 0n) + amount);
+  }
+
+  private adjustOutstanding(wallet: string, delta: bigint): void {
+    const next = (this.outstanding.get(wallet) ?? 0n) + delta;
+    if (next > 0n) this.outstanding.set(wallet, next);
+    else this.outstanding.delete(wallet);
   }
 }
 

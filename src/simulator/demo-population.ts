@@ -1,3 +1,5 @@
+import { type DocumentType, residentIdCheckChar } from '../identity/documents.ts';
+import type { KycTier } from '../identity/tiers.ts';
 import type { Currency } from '../platform/money.ts';
 import type { Random } from './random.ts';
 
@@ -39,6 +41,10 @@ export interface DemoCustomer {
   /** A favourite merchant per category: most everyday payments go to the same few places. */
   favourites: Map<Category, number>;
   bankAccountNumber: string;
+  /** Real-name verification level: most customers are fully verified, some basic, a few not at all. */
+  kycTier: KycTier;
+  /** The identity a verified customer was checked with (unused at tier 0). */
+  identity: { name: string; documentType: DocumentType; documentNumber: string };
 }
 
 export interface DemoMerchant {
@@ -261,6 +267,8 @@ function merchantName(random: Random, category: Category, used: Set<string>): st
 
 /** Builds customers in family groups (shared surname) with friends mostly in their own circle. */
 export function buildCustomers(random: Random, count: number, merchants: DemoMerchant[]): DemoCustomer[] {
+  // Its own stream: adding identities did not change anyone's habits or amounts.
+  const kyc = random.fork('kyc');
   const customers: DemoCustomer[] = [];
   const surnameWeights = SURNAMES.map((s) => s[2]);
   const byCategory = new Map(CATEGORIES.map((c) => [c, merchants.filter((m) => m.category === c)]));
@@ -280,7 +288,65 @@ export function buildCustomers(random: Random, count: number, merchants: DemoMer
     if (isFamilyHead(c)) c.monthlySpendMinor += BigInt(c.family.length) * ALLOWANCE_MINOR;
   }
   for (const c of customers) c.topupMinor = topupFor(random, c);
+  assignIdentities(kyc, customers);
   return customers;
+}
+
+/** Region codes (区划代码) of districts in the demo's cities, for resident ID numbers. */
+const REGION_CODES = [
+  '110101',
+  '110108',
+  '310104',
+  '310115',
+  '440106',
+  '440305',
+  '330106',
+  '510107',
+  '320106',
+  '420106',
+  '610113',
+  '320505',
+];
+
+/**
+ * Verification levels and identity documents. Affluent customers and family heads (who
+ * move the larger sums) are fully verified; of the others about 4 % never verified and
+ * 16 % stopped at the basic level. Chinese and pinyin names hold a resident ID, the
+ * others a passport; every number is valid and different.
+ */
+function assignIdentities(random: Random, customers: DemoCustomer[]): void {
+  const used = new Set<string>();
+  for (const c of customers) {
+    const draw = random.next();
+    c.kycTier = c.affluent || isFamilyHead(c) ? 2 : draw < 0.04 ? 0 : draw < 0.2 ? 1 : 2;
+    const surname = c.displayName.split(' ').at(-1) ?? '';
+    const chinese = !/^[A-Za-z]/.test(c.displayName) || SURNAMES.some((s) => s[1] === surname);
+    for (;;) {
+      const documentNumber = chinese ? residentNumber(random) : passportNumber(random);
+      if (used.has(documentNumber)) continue;
+      used.add(documentNumber);
+      c.identity = {
+        name: c.displayName,
+        documentType: chinese ? 'CN_RESIDENT_ID' : 'PASSPORT',
+        documentNumber,
+      };
+      break;
+    }
+  }
+}
+
+/** A valid resident ID: region, a birth date in 1960–2004, a sequence (never the simulated provider's 998/999). */
+function residentNumber(random: Random): string {
+  const birth = new Date(Date.UTC(1960, 0, 1) + random.int(0, 45 * 365) * 86_400_000);
+  const date = birth.toISOString().slice(0, 10).replaceAll('-', '');
+  const first17 = `${random.pick(REGION_CODES)}${date}${String(random.int(1, 997)).padStart(3, '0')}`;
+  return `${first17}${residentIdCheckChar(first17)}`;
+}
+
+/** A passport number of two letters and seven digits. */
+function passportNumber(random: Random): string {
+  const letters = 'ABCDEFGHJKLMNPRSTUVWXYZ';
+  return `${random.pick([...letters])}${random.pick([...letters])}${String(random.int(1_000_000, 9_999_999))}`;
 }
 
 /** What a family head sends each other member per month, in CNY fen. */
@@ -335,6 +401,8 @@ function newCustomer(
     friends: [],
     favourites,
     bankAccountNumber: cardNumber(random),
+    kycTier: 0,
+    identity: { name: displayName, documentType: 'CN_RESIDENT_ID', documentNumber: '' },
   };
 }
 

@@ -199,9 +199,7 @@ export class FundingService {
       now + (review ? this.settings.reviewHoldTtlMs : this.settings.withdrawalTimeoutMs),
     );
     const masked = `****${accountNumber.slice(-4)}`;
-    const fingerprint = createHmac('sha256', this.settings.fingerprintKey)
-      .update(accountNumber)
-      .digest('hex');
+    const fingerprint = this.bankFingerprint(accountNumber);
     const allowed = decision.outcome === 'ALLOW' || review;
     const result = await this.ledger
       .submit({
@@ -297,6 +295,23 @@ export class FundingService {
     return result;
   }
 
+  /** The keyed fingerprint of a bank account number (recognises the account without keeping it). */
+  bankFingerprint(accountNumber: string): string {
+    return createHmac('sha256', this.settings.fingerprintKey).update(accountNumber).digest('hex');
+  }
+
+  /** True when this customer has already been paid out to this account (a known payee account). */
+  async knownBankAccount(customerId: string, accountNumber: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('wallet_withdrawals')
+      .select('id')
+      .where('customer_id', '=', customerId)
+      .where('bank_account_fingerprint', '=', this.bankFingerprint(accountNumber))
+      .where('status', '=', 'succeeded')
+      .executeTakeFirst();
+    return row !== undefined;
+  }
+
   async getWithdrawal(id: string) {
     return withdrawalView(await getWithdrawal(this.db, id));
   }
@@ -318,9 +333,7 @@ export class FundingService {
   ): Promise<{ replayed: boolean; response: StoredResponse }> {
     const payee = await this.payeeOf(id, input);
     const accountNumber = payee.accountNumber;
-    const fingerprint = createHmac('sha256', this.settings.fingerprintKey)
-      .update(accountNumber)
-      .digest('hex');
+    const fingerprint = this.bankFingerprint(accountNumber);
     let approved: WithdrawalRow | undefined;
     // The state change and its response are stored together; a refusal stores nothing, so a retry is judged afresh.
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {

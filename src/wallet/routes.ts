@@ -1,4 +1,6 @@
+import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { actorOf, assertActsFor, principalOf } from '../access/principal.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import { ENTRY_KINDS, type EntryKind } from '../ledger/types.ts';
 import { AppError } from '../platform/errors.ts';
@@ -26,13 +28,20 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   const ctx = (req: Parameters<typeof idempotencyOf>[0]): RequestContext => ({
     idem: idempotencyOf(req),
     ip: req.ip,
-    actor: { type: 'api_client', id: 'unauthenticated' },
+    actor: actorOf(req),
     requestId: req.id,
   });
+  /** A customer may touch only their own wallets; staff and API clients hold the route's permission. */
+  const ownsAccount = async (req: FastifyRequest, accountId: string) => {
+    if (principalOf(req).type !== 'customer') return;
+    const owner = await ledger.ownerOf(accountId);
+    assertActsFor(req, owner ?? '');
+  };
 
   app.post(
     '/v1/customers',
     {
+      config: { auth: { permission: 'customer.create' } },
       schema: {
         tags: ['customers'],
         summary: 'Register a customer with wallets in the given currencies',
@@ -50,6 +59,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.get(
     '/v1/customers/:id',
     {
+      config: { auth: { permission: 'customer.read' } },
       schema: {
         tags: ['customers'],
         summary: 'A customer with their wallets and balances',
@@ -57,12 +67,16 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         response: { 200: S.Customer, ...problems },
       },
     },
-    async (req) => wallet.customerView(req.params.id),
+    async (req) => {
+      assertActsFor(req, req.params.id);
+      return wallet.customerView(req.params.id);
+    },
   );
 
   app.post(
     '/v1/customers/:id/wallets',
     {
+      config: { auth: { permission: 'wallet.open' } },
       schema: {
         tags: ['customers'],
         summary: 'Open a wallet in another currency (idempotent per currency)',
@@ -73,6 +87,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
     },
     async (req, reply) => {
+      assertActsFor(req, req.params.id);
       const r = await runIdempotent(wallet.db, idempotencyOf(req), () =>
         wallet.openWallet(req.params.id, req.body.currency),
       );
@@ -80,37 +95,37 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
     },
   );
 
-  for (const action of ['freeze', 'unfreeze'] as const) {
-    app.post(
-      `/v1/owners/:id/${action}`,
-      {
-        schema: {
-          tags: ['customers'],
-          summary: `${action === 'freeze' ? 'Freeze' : 'Unfreeze'} a customer or merchant and all of their accounts`,
-          params: S.IdParams,
-          headers: S.IdempotencyHeaders,
-          body: S.Reason,
-          response: {
-            200: Type.Object({
-              ownerId: Type.String(),
-              status: Type.String(),
-              accounts: Type.Array(S.Account),
-            }),
-            ...problems,
-          },
+  // Unfreezing is maker-checker: `/v1/owners/:id/unfreeze` files an approval request (access/routes.ts).
+  app.post(
+    '/v1/owners/:id/freeze',
+    {
+      config: { auth: { permission: 'owner.freeze' } },
+      schema: {
+        tags: ['customers'],
+        summary: 'Freeze a customer or merchant and all of their accounts',
+        params: S.IdParams,
+        headers: S.IdempotencyHeaders,
+        body: S.Reason,
+        response: {
+          200: Type.Object({
+            ownerId: Type.String(),
+            status: Type.String(),
+            accounts: Type.Array(S.Account),
+          }),
+          ...problems,
         },
       },
-      async (req, reply) => {
-        const status = action === 'freeze' ? 'frozen' : 'active';
-        const r = await wallet.setOwnerStatus(req.params.id, status, req.body.reason, ctx(req));
-        return sendStored(reply, r.response, r.replayed);
-      },
-    );
-  }
+    },
+    async (req, reply) => {
+      const r = await wallet.setOwnerStatus(req.params.id, 'frozen', req.body.reason, ctx(req));
+      return sendStored(reply, r.response, r.replayed);
+    },
+  );
 
   app.post(
     '/v1/merchants',
     {
+      config: { auth: { permission: 'merchant.create' } },
       schema: {
         tags: ['merchants'],
         summary: 'Register a merchant with its fee and settlement accounts',
@@ -128,6 +143,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.get(
     '/v1/merchants/:id',
     {
+      config: { auth: { permission: 'merchant.read' } },
       schema: {
         tags: ['merchants'],
         summary: 'A merchant with its accounts',
@@ -141,6 +157,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.get(
     '/v1/accounts/:id',
     {
+      config: { auth: { permission: 'account.read' } },
       schema: {
         tags: ['ledger'],
         summary: 'Balance of an account: posted, held and available',
@@ -148,12 +165,16 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         response: { 200: S.Account, ...problems },
       },
     },
-    async (req) => accountView(await ledger.getAccount(req.params.id)),
+    async (req) => {
+      await ownsAccount(req, req.params.id);
+      return accountView(await ledger.getAccount(req.params.id));
+    },
   );
 
   app.get(
     '/v1/accounts/:id/statement',
     {
+      config: { auth: { permission: 'account.read' } },
       schema: {
         tags: ['ledger'],
         summary: 'Itemised statement (明细账单), newest first, with running balance; format=csv exports it',
@@ -162,6 +183,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
     },
     async (req, reply) => {
+      await ownsAccount(req, req.params.id);
       const q = req.query;
       const kinds = (q.kind ?? []).map((k) => {
         if (!(ENTRY_KINDS as readonly string[]).includes(k))
@@ -225,6 +247,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.post(
     '/v1/transfers',
     {
+      config: { auth: { permission: 'movement.create' } },
       schema: {
         tags: ['movements'],
         summary: 'P2P transfer between two wallets (转账)',
@@ -236,6 +259,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
     },
     async (req, reply) => {
+      await ownsAccount(req, req.body.fromWalletId);
       const r = await wallet.transfer(req.body, ctx(req));
       return sendResult(reply, r);
     },
@@ -244,6 +268,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.post(
     '/v1/payments',
     {
+      config: { auth: { permission: 'movement.create' } },
       schema: {
         tags: ['movements'],
         summary: 'Pay a merchant from a wallet (支付); the merchant fee is shown in feeMinor',
@@ -252,12 +277,16 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         response: { 201: S.Movement, 202: S.Movement, ...problems },
       },
     },
-    async (req, reply) => sendResult(reply, await wallet.pay(req.body, ctx(req))),
+    async (req, reply) => {
+      await ownsAccount(req, req.body.walletId);
+      return sendResult(reply, await wallet.pay(req.body, ctx(req)));
+    },
   );
 
   app.post(
     '/v1/payments/:id/refunds',
     {
+      config: { auth: { permission: 'refund.create' } },
       schema: {
         tags: ['movements'],
         summary: 'Refund all or part of a payment; refunds never exceed what was paid',
@@ -273,6 +302,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.post(
     '/v1/topups',
     {
+      config: { auth: { permission: 'movement.create' } },
       schema: {
         tags: ['funding'],
         summary: 'Top up a wallet through a channel (充值); credited when the channel confirms',
@@ -282,6 +312,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
       },
     },
     async (req, reply) => {
+      await ownsAccount(req, req.body.walletId);
       const r = await funding.topup(req.body, ctx(req));
       return sendStored(reply, r.response, r.replayed);
     },
@@ -289,13 +320,21 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
 
   app.get(
     '/v1/topups/:id',
-    { schema: { tags: ['funding'], summary: 'A top-up and its state', params: S.IdParams } },
-    async (req) => funding.getTopup(req.params.id),
+    {
+      config: { auth: { permission: 'account.read' } },
+      schema: { tags: ['funding'], summary: 'A top-up and its state', params: S.IdParams },
+    },
+    async (req) => {
+      const topup = await funding.getTopup(req.params.id);
+      await ownsAccount(req, topup.walletId);
+      return topup;
+    },
   );
 
   app.post(
     '/v1/withdrawals',
     {
+      config: { auth: { permission: 'movement.create' } },
       schema: {
         tags: ['funding'],
         summary: 'Withdraw to a bank account (提现): held, paid out, then posted or released',
@@ -304,18 +343,29 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         response: { 200: S.Funding, 202: S.Funding, ...problems },
       },
     },
-    async (req, reply) => sendResult(reply, await funding.withdraw(req.body, ctx(req))),
+    async (req, reply) => {
+      await ownsAccount(req, req.body.walletId);
+      return sendResult(reply, await funding.withdraw(req.body, ctx(req)));
+    },
   );
 
   app.get(
     '/v1/withdrawals/:id',
-    { schema: { tags: ['funding'], summary: 'A withdrawal and its state', params: S.IdParams } },
-    async (req) => funding.getWithdrawal(req.params.id),
+    {
+      config: { auth: { permission: 'account.read' } },
+      schema: { tags: ['funding'], summary: 'A withdrawal and its state', params: S.IdParams },
+    },
+    async (req) => {
+      const withdrawal = await funding.getWithdrawal(req.params.id);
+      await ownsAccount(req, withdrawal.walletId);
+      return withdrawal;
+    },
   );
 
   app.post(
     '/v1/withdrawals/:id/approve',
     {
+      config: { auth: { permission: 'withdrawal.review' } },
       schema: {
         tags: ['funding'],
         summary: 'Approve a withdrawal held for review; it goes to the channel',
@@ -334,6 +384,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.post(
     '/v1/withdrawals/:id/reject',
     {
+      config: { auth: { permission: 'withdrawal.review' } },
       schema: {
         tags: ['funding'],
         summary: 'Reject a withdrawal held for review; the hold is released',
@@ -351,18 +402,24 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.get(
     '/v1/holds/:id',
     {
+      config: { auth: { permission: 'account.read' } },
       schema: {
         tags: ['ledger'],
         summary: 'A hold (two-phase reservation) and its state',
         params: S.IdParams,
       },
     },
-    async (req) => holdView(await ledger.getHold(req.params.id)),
+    async (req) => {
+      const hold = await ledger.getHold(req.params.id);
+      await ownsAccount(req, hold.accountId);
+      return holdView(hold);
+    },
   );
 
   app.post(
     '/v1/holds/:id/post',
     {
+      config: { auth: { permission: 'hold.decide' } },
       schema: {
         tags: ['ledger'],
         summary: 'Post a held transfer or payment, fully or partly (the rest is released)',
@@ -378,6 +435,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.post(
     '/v1/holds/:id/void',
     {
+      config: { auth: { permission: 'hold.decide' } },
       schema: {
         tags: ['ledger'],
         summary: 'Release a held transfer or payment',
@@ -393,6 +451,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
   app.post(
     '/v1/channels/:channel/callbacks',
     {
+      config: { auth: 'public' },
       schema: {
         tags: ['funding'],
         summary: 'Signed callback from a payment channel (HMAC-SHA256 in the Bulwark-Signature header)',

@@ -3,7 +3,7 @@ import type { CommandOutcome, LedgerCommand, StoredResponse, SubmitResult } from
 import type { LedgerService } from '../ledger/service.ts';
 import type { EntryKind } from '../ledger/types.ts';
 import type { Clock } from '../platform/clock.ts';
-import type { Db } from '../platform/db.ts';
+import type { Db, Tx } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { type IdempotencyContext, runIdempotent } from '../platform/idempotency.ts';
 import { newId } from '../platform/ids.ts';
@@ -31,9 +31,12 @@ export interface RequestContext {
   requestId?: string;
 }
 
+/** Who acted and from where: what an audit record needs of a request. */
+export type AuditContext = Pick<RequestContext, 'actor' | 'ip' | 'requestId'>;
+
 /** An audit event for an action taken on behalf of the request's actor. */
 export function auditOf(
-  ctx: RequestContext,
+  ctx: AuditContext,
   action: string,
   target: { type: string; id: string },
   change: { before?: Record<string, string | null>; after?: Record<string, string | null>; reason?: string },
@@ -165,47 +168,64 @@ export class WalletService {
     reason: string,
     ctx: RequestContext,
   ): Promise<{ replayed: boolean; response: StoredResponse }> {
-    const table = ownerId.startsWith('mer_') ? 'merchants' : 'customers';
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
-      const previous = await tx
-        .selectFrom(table)
-        .select('status')
-        .where('id', '=', ownerId)
-        .executeTakeFirst();
-      if (!previous) {
-        throw new AppError(table === 'merchants' ? 'WALLET_MERCHANT_NOT_FOUND' : 'WALLET_CUSTOMER_NOT_FOUND');
-      }
-      await tx.updateTable(table).set({ status }).where('id', '=', ownerId).execute();
-      await appendAudit(tx, [
-        auditOf(
-          ctx,
-          status === 'frozen' ? 'owner.freeze' : 'owner.unfreeze',
-          { type: table === 'merchants' ? 'merchant' : 'customer', id: ownerId },
-          { before: { status: previous.status }, after: { status }, reason },
-          this.settings.clock.now(),
-        ),
-      ]);
-      await tx.updateTable('ledger_accounts').set({ status }).where('owner_id', '=', ownerId).execute();
-      await writeOutbox(tx, [
-        {
-          topic: `wallet.owner.${status === 'frozen' ? 'frozen' : 'unfrozen'}`,
-          aggregateId: ownerId,
-          payload: { ownerId, reason },
-        },
-      ]);
-      const accounts = await tx
-        .selectFrom('ledger_accounts')
-        .select('id')
-        .where('owner_id', '=', ownerId)
-        .execute();
-      return { statusCode: 200, body: { ownerId, status, accountIds: accounts.map((a) => a.id) } };
+      const { accountIds } = await this.applyOwnerStatus(tx, ownerId, status, reason, ctx);
+      return { statusCode: 200, body: { ownerId, status, accountIds } };
     });
-    this.directory.forgetMerchant(ownerId);
+    this.ownerStatusCommitted(ownerId);
     const accounts = await this.ledger.accountsOf(ownerId);
     return {
       ...result,
       response: { statusCode: 200, body: { ownerId, status, accounts: accounts.map(accountView) } },
     };
+  }
+
+  /**
+   * The body of a freeze or unfreeze inside the caller's transaction, with its audit record
+   * and event: an approved unfreeze runs it in the approval's own transaction, so the
+   * decision and its effect commit together. Call `ownerStatusCommitted` after the commit.
+   */
+  async applyOwnerStatus(
+    tx: Tx,
+    ownerId: string,
+    status: 'active' | 'frozen',
+    reason: string,
+    ctx: AuditContext,
+  ): Promise<{ previous: string; accountIds: string[] }> {
+    const table = ownerId.startsWith('mer_') ? 'merchants' : 'customers';
+    const previous = await tx.selectFrom(table).select('status').where('id', '=', ownerId).executeTakeFirst();
+    if (!previous) {
+      throw new AppError(table === 'merchants' ? 'WALLET_MERCHANT_NOT_FOUND' : 'WALLET_CUSTOMER_NOT_FOUND');
+    }
+    await tx.updateTable(table).set({ status }).where('id', '=', ownerId).execute();
+    await appendAudit(tx, [
+      auditOf(
+        ctx,
+        status === 'frozen' ? 'owner.freeze' : 'owner.unfreeze',
+        { type: table === 'merchants' ? 'merchant' : 'customer', id: ownerId },
+        { before: { status: previous.status }, after: { status }, reason },
+        this.settings.clock.now(),
+      ),
+    ]);
+    await tx.updateTable('ledger_accounts').set({ status }).where('owner_id', '=', ownerId).execute();
+    await writeOutbox(tx, [
+      {
+        topic: `wallet.owner.${status === 'frozen' ? 'frozen' : 'unfrozen'}`,
+        aggregateId: ownerId,
+        payload: { ownerId, reason },
+      },
+    ]);
+    const accounts = await tx
+      .selectFrom('ledger_accounts')
+      .select('id')
+      .where('owner_id', '=', ownerId)
+      .execute();
+    return { previous: previous.status, accountIds: accounts.map((a) => a.id) };
+  }
+
+  /** Drops what this process caches about an owner whose status changed (after the commit). */
+  ownerStatusCommitted(ownerId: string): void {
+    this.directory.forgetMerchant(ownerId);
   }
 
   async transfer(

@@ -177,8 +177,23 @@ for (const target of DATABASES) {
       expectProblem(await api.post('/v1/transfers', transfer()), 422, 'LEDGER_ACCOUNT_FROZEN');
       expect(await snapshot(bw, api)).toEqual(before);
 
-      const unfrozen = await api.post(`/v1/owners/${alice.id}/unfreeze`, { reason: 'cleared' });
-      expect(unfrozen.status, unfrozen.text).toBe(200);
+      // Unfreezing is maker-checker: the request changes nothing until another staff user approves it.
+      const asked = await api
+        .asStaff('analyst')
+        .post(`/v1/owners/${alice.id}/unfreeze`, { reason: 'cleared' });
+      expect(asked.status, asked.text).toBe(202);
+      expect(asked.body).toMatchObject({ action: 'owner.unfreeze', status: 'pending' });
+      expectProblem(await api.post('/v1/transfers', transfer()), 422, 'LEDGER_ACCOUNT_FROZEN');
+      expectProblem(
+        await api.asStaff('analyst').post(`/v1/approvals/${str(asked.body, 'id')}/approve`, {}),
+        403,
+        'APPROVAL_SELF',
+      );
+      const approved = await api
+        .asStaff('compliance')
+        .post(`/v1/approvals/${str(asked.body, 'id')}/approve`, {});
+      expect(approved.status, approved.text).toBe(200);
+      expect(approved.body).toMatchObject({ approval: { status: 'approved' } });
       expect((await api.post('/v1/transfers', transfer())).status).toBe(201);
     });
 
@@ -230,12 +245,21 @@ for (const target of DATABASES) {
     });
 
     describe('edge limits', () => {
-      // One app with a small body limit and a small rate limit; each test has its own client key, hence its own bucket.
+      // One app with a small body limit and a small rate limit.
       const edge = useBulwark(target, { config: { bodyLimitBytes: 1024, rateLimitPerMinute: 5 } });
       const edgeApi = new Api(edge);
 
+      /** Each test signs in as its own API client, hence its own rate-limit bucket. */
+      const ownClient = async (name: string) => {
+        const c = await edge().apiClients.create(
+          { name, role: 'integrator' },
+          { type: 'system', id: 'test' },
+        );
+        return { authorization: `Bearer ${c.key}` };
+      };
+
       it('refuses a body over the configured limit with 413', async () => {
-        const client = { 'x-api-key': 'body-limit' };
+        const client = await ownClient('body-limit');
         const chain = await edgeApi.get('/v1/ledger/chain', client);
         const body = transfer({ memo: 'x'.repeat(2000) });
         expectProblem(
@@ -247,7 +271,7 @@ for (const target of DATABASES) {
       });
 
       it('answers the request over the rate limit with 429 and Retry-After', async () => {
-        const client = { 'x-api-key': 'rate-limit' };
+        const client = await ownClient('rate-limit');
         for (let i = 0; i < 5; i++) expect((await edgeApi.get('/v1/ledger/chain', client)).status).toBe(200);
         const refused = await edgeApi.get('/v1/ledger/chain', client);
         expectProblem(refused, 429, 'RATE_LIMITED');

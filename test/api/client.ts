@@ -1,5 +1,7 @@
 // A small HTTP client over app.inject() for the API tests: fresh idempotency keys, parsed bodies, funded customers.
 import { expect } from 'vitest';
+import { residentIdCheckChar } from '../../src/identity/documents.ts';
+import type { KycTier } from '../../src/identity/tiers.ts';
 import { idemKey, type TestBulwark } from '../helpers.ts';
 
 export interface Reply {
@@ -71,7 +73,23 @@ export class Api {
   /** Every response body this client received, to check what never leaks. */
   readonly seen: string[] = [];
 
-  constructor(private readonly bw: () => TestBulwark) {}
+  /**
+   * @param auth the Authorization header to send; the instance's integrator key unless given.
+   */
+  constructor(
+    private readonly bw: () => TestBulwark,
+    private readonly auth?: () => Promise<string | null>,
+  ) {}
+
+  /** The same client acting as a signed-in staff user of a role. */
+  asStaff(role: Parameters<TestBulwark['staffAuth']>[0]): Api {
+    return new Api(this.bw, () => this.bw().staffAuth(role));
+  }
+
+  /** The same client with another Authorization header (null: none at all). */
+  as(auth: string | null): Api {
+    return new Api(this.bw, async () => auth);
+  }
 
   async request(
     method: 'GET' | 'POST',
@@ -79,7 +97,11 @@ export class Api {
     body?: unknown,
     options: PostOptions = {},
   ): Promise<Reply> {
-    const headers: Record<string, string> = { ...options.headers };
+    const authorization = this.auth ? await this.auth() : this.bw().integratorAuth;
+    const headers: Record<string, string> = {
+      ...(authorization ? { authorization } : {}),
+      ...options.headers,
+    };
     if (method === 'POST') {
       const key = options.key === undefined ? idemKey('api') : options.key;
       if (key !== null) headers['idempotency-key'] = key;
@@ -115,11 +137,33 @@ export class Api {
     return this.request('GET', url, undefined, { headers });
   }
 
-  /** A customer with one wallet per currency; returns the customer id and the first wallet id. */
-  async customer(displayName: string, currencies: string[] = ['CNY']) {
+  /**
+   * A customer with one wallet per currency, verified through the KYC API to `tier` (2 by
+   * default, so the tests' amounts fit its limits); returns the customer id and the first wallet id.
+   */
+  async customer(displayName: string, currencies: string[] = ['CNY'], tier: KycTier = 2) {
     const res = await this.post('/v1/customers', { displayName, currencies });
     expect(res.status, res.text).toBe(201);
-    return { id: str(res.body, 'id'), walletId: str(res.body, 'wallets', 0, 'id') };
+    const id = str(res.body, 'id');
+    if (tier !== 0) await this.verify(id, displayName, tier);
+    return { id, walletId: str(res.body, 'wallets', 0, 'id') };
+  }
+
+  /** Raises a customer to a KYC tier through the API with a fresh resident ID (basic, then full). */
+  async verify(customerId: string, name: string, tier: 1 | 2 = 2, documentNumber = residentId()) {
+    const basic = await this.post(`/v1/customers/${customerId}/kyc/basic`, {
+      name,
+      documentType: 'CN_RESIDENT_ID',
+      documentNumber,
+    });
+    expect(basic.status, basic.text).toBe(200);
+    if (tier < 2) return basic;
+    const full = await this.post(`/v1/customers/${customerId}/kyc/full`, {
+      documentImages: { front: `upl_front_${customerId}`, back: `upl_back_${customerId}` },
+      livenessSessionId: `lv_${customerId}`,
+    });
+    expect(full.status, full.text).toBe(200);
+    return full;
   }
 
   /** A merchant accepting CNY; returns its id and its CNY account id. */
@@ -187,6 +231,46 @@ export class Api {
       ...(memo === undefined ? {} : { memo }),
     });
   }
+}
+
+let residentSeq = 0;
+
+/**
+ * A valid mainland resident ID number (right check character), different on every call in
+ * this process: Beijing Dongcheng, birth dates from 1970 on, sequence 100–997 (the
+ * simulated provider's special sequences 998 and 999 are never produced unless asked for).
+ */
+export function residentId(sequence?: string): string {
+  const n = residentSeq++;
+  const birth = new Date(Date.UTC(1970, 0, 1) + Math.floor(n / 898) * 86_400_000);
+  const seq = sequence ?? String(100 + (n % 898));
+  const first17 = `110101${birth.toISOString().slice(0, 10).replaceAll('-', '')}${seq}`;
+  return `${first17}${residentIdCheckChar(first17)}`;
+}
+
+/**
+ * Verifies a customer to tier 2 through the KYC API with `bw.app.inject`, for tests that
+ * post directly instead of through `Api`.
+ */
+export async function verifyCustomer(bw: TestBulwark, customerId: string, name: string): Promise<void> {
+  const post = async (path: string, body: unknown) => {
+    const res = await bw.app.inject({
+      method: 'POST',
+      url: `/v1/customers/${customerId}/kyc/${path}`,
+      headers: {
+        'content-type': 'application/json',
+        'idempotency-key': idemKey('kyc'),
+        authorization: bw.integratorAuth,
+      },
+      payload: JSON.stringify(body),
+    });
+    expect(res.statusCode, res.body).toBe(200);
+  };
+  await post('basic', { name, documentType: 'CN_RESIDENT_ID', documentNumber: residentId() });
+  await post('full', {
+    documentImages: { front: `upl_${customerId}` },
+    livenessSessionId: `lv_${customerId}`,
+  });
 }
 
 /** Asserts an RFC 9457 problem response with the given status and code, without internals. */

@@ -84,14 +84,14 @@ for (const target of DATABASES) {
       const id = str(res.body, 'id');
       expect((await api.balance(walletId)).available).toBe(before.available - 2000000n);
 
-      const wrong = await api.post(`/v1/withdrawals/${id}/approve`, {
+      const wrong = await api.asStaff('analyst').post(`/v1/withdrawals/${id}/approve`, {
         ...bank,
         accountNumber: '6222020200112233446',
       });
       expectProblem(wrong, 400, 'VALIDATION_FAILED');
       expect(str((await api.get(`/v1/withdrawals/${id}`)).body, 'status')).toBe('in_review');
 
-      const approved = await api.post(`/v1/withdrawals/${id}/approve`, bank);
+      const approved = await api.asStaff('analyst').post(`/v1/withdrawals/${id}/approve`, bank);
       expect(approved.status, approved.text).toBe(200);
       // The simulated bank may already have answered by the time the response is rendered.
       expect(str(approved.body, 'status')).toMatch(/^(processing|succeeded)$/);
@@ -115,7 +115,7 @@ for (const target of DATABASES) {
       expect(row.bank_account_masked).toBe('****3445');
       expect(row.bank_account_sealed).toMatch(/^enc1:\d+:/);
       expect(row.bank_account_sealed).not.toContain('6222020200112233445');
-      const approved = await api.post(`/v1/withdrawals/${id}/approve`, {});
+      const approved = await api.asStaff('analyst').post(`/v1/withdrawals/${id}/approve`, {});
       expect(approved.status, approved.text).toBe(200);
       expect(str((await settled(id)).body, 'status')).toBe('succeeded');
     });
@@ -127,15 +127,15 @@ for (const target of DATABASES) {
       const key = `approve-${id}`;
       try {
         expectProblem(
-          await api.post(`/v1/withdrawals/${id}/approve`, body, { key }),
+          await api.asStaff('analyst').post(`/v1/withdrawals/${id}/approve`, body, { key }),
           400,
           'VALIDATION_FAILED',
         );
         // Same key, same body: the stored outcome (a 400) must come back, not a 200 for an approval that never happened.
-        const retry = await api.post(`/v1/withdrawals/${id}/approve`, body, { key });
+        const retry = await api.asStaff('analyst').post(`/v1/withdrawals/${id}/approve`, body, { key });
         expectProblem(retry, 400, 'VALIDATION_FAILED');
       } finally {
-        await api.post(`/v1/withdrawals/${id}/reject`, { reason: 'cleanup' });
+        await api.asStaff('analyst').post(`/v1/withdrawals/${id}/reject`, { reason: 'cleanup' });
       }
     });
 
@@ -143,7 +143,7 @@ for (const target of DATABASES) {
       const before = await api.balance(walletId);
       const res = await withdraw('2000000');
       expect(str(res.body, 'status')).toBe('in_review');
-      const rejected = await api.post(`/v1/withdrawals/${str(res.body, 'id')}/reject`, {
+      const rejected = await api.asStaff('analyst').post(`/v1/withdrawals/${str(res.body, 'id')}/reject`, {
         reason: 'mule pattern',
       });
       expect(rejected.status, rejected.text).toBe(200);

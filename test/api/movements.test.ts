@@ -123,7 +123,7 @@ for (const target of DATABASES) {
       });
       expect(await api.balance(bob.walletId)).toEqual(bob0);
 
-      const posted = await api.post(`/v1/holds/${holdId}/post`, {
+      const posted = await api.asStaff('analyst').post(`/v1/holds/${holdId}/post`, {
         amountMinor: '1500000',
         reason: 'reviewed',
       });
@@ -136,7 +136,9 @@ for (const target of DATABASES) {
       const second = await api.transfer(carol.walletId, bob.walletId, '2000000');
       expect(second.status, second.text).toBe(202);
       expect((await api.balance(carol.walletId)).available).toBe(1500000n);
-      const voided = await api.post(`/v1/holds/${str(second.body, 'holdId')}/void`, { reason: 'fraud' });
+      const voided = await api
+        .asStaff('analyst')
+        .post(`/v1/holds/${str(second.body, 'holdId')}/void`, { reason: 'fraud' });
       expect(voided.status, voided.text).toBe(200);
       expect(str(voided.body, 'hold', 'status')).toBe('voided');
       expect(await api.balance(carol.walletId)).toEqual({ posted: 3500000n, held: 0n, available: 3500000n });
@@ -153,7 +155,7 @@ for (const target of DATABASES) {
       });
       expect(held.status, held.text).toBe(202);
       expect(held.body).toMatchObject({ status: 'held', feeMinor: '15000' });
-      const posted = await api.post(`/v1/holds/${str(held.body, 'holdId')}/post`, {
+      const posted = await api.asStaff('analyst').post(`/v1/holds/${str(held.body, 'holdId')}/post`, {
         amountMinor: '1000000',
         reason: 'customer confirmed a smaller order',
       });
@@ -170,7 +172,7 @@ for (const target of DATABASES) {
       const before = await api.balance(alice.walletId);
       const res = await api.transfer(alice.walletId, bob.walletId, '5000001');
       expectProblem(res, 422, 'RISK_BLOCKED');
-      expect(res.body).toMatchObject({ decision: { outcome: 'BLOCK', reasonCodes: ['SINGLE_LIMIT'] } });
+      expect(res.body).toMatchObject({ decision: { outcome: 'BLOCK', reasonCodes: ['TIER_SINGLE_LIMIT'] } });
       expect(await api.balance(alice.walletId)).toEqual(before);
     });
 
@@ -182,7 +184,7 @@ for (const target of DATABASES) {
         expect((await api.transfer(dave.walletId, bob.walletId, '1000000')).status).toBe(201);
       const over = await api.transfer(dave.walletId, bob.walletId, '1000001');
       expectProblem(over, 422, 'RISK_BLOCKED');
-      expect(at(over.body, 'decision', 'reasonCodes')).toEqual(['DAILY_LIMIT']);
+      expect(at(over.body, 'decision', 'reasonCodes')).toEqual(['TIER_DAILY_LIMIT']);
       expect(str(over.body, 'decision', 'customerMessage')).toContain('10000.00');
       const upTo = await api.transfer(dave.walletId, bob.walletId, '1000000');
       expect(upTo.status, upTo.text).toBe(201);

@@ -59,7 +59,11 @@ export async function createCustomerWallet(
   currency: Currency = 'CNY',
 ): Promise<{ customerId: string; walletId: string }> {
   const customerId = newId('cus');
-  await db.insertInto('customers').values({ id: customerId, display_name: 'Test customer' }).execute();
+  // Fully verified (tier 2): these tests are about the ledger, not about KYC limits.
+  await db
+    .insertInto('customers')
+    .values({ id: customerId, display_name: 'Test customer', kyc_tier: 2 })
+    .execute();
   const account = await ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: customerId });
   return { customerId, walletId: account.id };
 }

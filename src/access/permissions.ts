@@ -1,0 +1,120 @@
+/**
+ * The permission matrix (I5): every role and what it may do, in one place. Each HTTP
+ * route declares the permission it needs (or that it is public, or for the signed-in
+ * customer only); a test walks every route × role against this table.
+ *
+ * Least privilege: support reads and helps customers, analysts decide risk holds,
+ * compliance handles AML and personal-data requests, auditors only read (the audit log
+ * included), operations run money operations, administrators manage staff and clients.
+ * Sensitive actions are maker-checker: one person asks, another with the same permission
+ * approves (`approvals.ts`).
+ */
+export const STAFF_ROLES = ['support', 'analyst', 'compliance', 'auditor', 'operations', 'admin'] as const;
+export type StaffRole = (typeof STAFF_ROLES)[number];
+
+/** An API client is an integrator's backend; a customer acts only for themselves. */
+export type Role = StaffRole | 'integrator' | 'customer';
+export const ALL_ROLES: readonly Role[] = [...STAFF_ROLES, 'integrator', 'customer'];
+
+export const PERMISSIONS = {
+  'customer.create': 'Register customers',
+  'customer.read': 'Read customers, their wallets and verification tier (masked)',
+  'customer.security': "Read a customer's sessions and devices and end their sessions",
+  'wallet.open': 'Open wallets',
+  'merchant.create': 'Register merchants',
+  'merchant.read': 'Read merchants',
+  'account.read': 'Read accounts, statements, top-ups, withdrawals and holds',
+  'movement.create': 'Move money: transfers, payments, top-ups, withdrawals',
+  'refund.create': 'Refund a payment (on the merchant side)',
+  'kyc.submit': 'Submit real-name verification',
+  'owner.freeze': 'Freeze a customer or merchant',
+  'owner.unfreeze': 'Unfreeze a customer or merchant (maker-checker)',
+  'hold.decide': 'Release or void a held movement',
+  'withdrawal.review': 'Approve or reject a withdrawal held for review',
+  'ledger.read': 'Read journal entries, decisions, the hash chain and custody',
+  'ledger.adjust': 'Adjust a balance manually (maker-checker)',
+  'limits.raise': "Raise a customer's limits (maker-checker)",
+  'pii.reveal': 'Reveal one personal field with a stated reason (audited)',
+  'pii.reveal.bulk': 'Export personal data in bulk (maker-checker)',
+  'audit.read': 'Read and verify the audit log',
+  'approval.read': 'See approval requests',
+  'staff.read': 'See staff users',
+  'staff.manage': 'Create staff users, change roles (maker-checker), disable staff',
+  'apiclient.manage': 'Create and revoke API clients',
+} as const;
+export type Permission = keyof typeof PERMISSIONS;
+
+const READ_CUSTOMERS: Permission[] = ['customer.read', 'merchant.read', 'account.read'];
+
+export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
+  support: [...READ_CUSTOMERS, 'customer.security', 'owner.freeze', 'pii.reveal', 'approval.read'],
+  analyst: [
+    ...READ_CUSTOMERS,
+    'customer.security',
+    'owner.freeze',
+    'owner.unfreeze',
+    'hold.decide',
+    'withdrawal.review',
+    'ledger.read',
+    'approval.read',
+  ],
+  compliance: [
+    ...READ_CUSTOMERS,
+    'owner.freeze',
+    'owner.unfreeze',
+    'ledger.read',
+    'pii.reveal',
+    'pii.reveal.bulk',
+    'limits.raise',
+    'audit.read',
+    'approval.read',
+  ],
+  auditor: [...READ_CUSTOMERS, 'ledger.read', 'audit.read', 'approval.read', 'staff.read'],
+  operations: [
+    ...READ_CUSTOMERS,
+    'merchant.create',
+    'owner.freeze',
+    'withdrawal.review',
+    'ledger.read',
+    'ledger.adjust',
+    'limits.raise',
+    'approval.read',
+  ],
+  admin: [...READ_CUSTOMERS, 'staff.read', 'staff.manage', 'apiclient.manage', 'approval.read', 'audit.read'],
+  integrator: [
+    'customer.create',
+    'customer.read',
+    'wallet.open',
+    'merchant.create',
+    'merchant.read',
+    'account.read',
+    'movement.create',
+    'refund.create',
+    'kyc.submit',
+    'owner.freeze',
+    'ledger.read',
+  ],
+  // Customers act only on what is theirs; routes check ownership on top of this.
+  customer: ['customer.read', 'wallet.open', 'account.read', 'movement.create', 'kyc.submit'],
+};
+
+const GRANTS = new Map<Role, ReadonlySet<Permission>>(
+  ALL_ROLES.map((role) => [role, new Set(ROLE_PERMISSIONS[role])]),
+);
+
+export function can(role: Role, permission: Permission): boolean {
+  return GRANTS.get(role)?.has(permission) ?? false;
+}
+
+export function isStaffRole(value: string): value is StaffRole {
+  return (STAFF_ROLES as readonly string[]).includes(value);
+}
+
+export function isRole(value: string): value is Role {
+  return (ALL_ROLES as readonly string[]).includes(value);
+}
+
+/** Roles allowed to see personal data unmasked in ordinary responses: none; reveal is explicit. */
+export function rolesWith(permission: Permission): Role[] {
+  return ALL_ROLES.filter((r) => can(r, permission));
+}
