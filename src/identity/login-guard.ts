@@ -99,6 +99,7 @@ export class LoginGuard {
       on conflict (key) do update set
         failures = case when login_failures.last_failure_at < ${forget} then 1 else login_failures.failures + 1 end,
         first_failure_at = case when login_failures.last_failure_at < ${forget} then ${now} else login_failures.first_failure_at end,
+        lockouts = case when login_failures.last_failure_at < ${forget} then 0 else login_failures.lockouts end,
         last_failure_at = ${now}`.execute(this.db);
     await sql`
       update login_failures set
@@ -117,14 +118,22 @@ export class LoginGuard {
     }
   }
 
-  /** A success clears the name's failures (the address keeps its count: it may be stuffing many names). */
+  /**
+   * A success clears the name's failures; the count of past locks stays (a day) so a
+   * persistent attack still meets doubling locks. The address keeps its count: it may be
+   * stuffing many names.
+   */
   async succeeded(nameKey: string): Promise<void> {
-    await this.db.deleteFrom('login_failures').where('key', '=', `name:${nameKey}`).execute();
+    await this.db
+      .updateTable('login_failures')
+      .set({ failures: 0, locked_until: null })
+      .where('key', '=', `name:${nameKey}`)
+      .execute();
   }
 
-  /** A password reset proves control of the account: its lock and failures are cleared. */
+  /** A password reset proves control of the account: its lock, failures and lock history are cleared. */
   async clear(nameKey: string): Promise<void> {
-    await this.succeeded(nameKey);
+    await this.db.deleteFrom('login_failures').where('key', '=', `name:${nameKey}`).execute();
   }
 }
 
