@@ -291,6 +291,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     const settledWithdrawals = await funding.sweepWithdrawals(now);
     // A key rotation run from the CLI adds a data-key version; pick it up so new values use it.
     await vault.reload(db, keyProvider);
+    await approvals.expireDue();
     // Delivered outbox rows are kept a day for inspection, then removed in bounded chunks.
     // Only the oldest rows are looked at, so the delete costs the same however large the table is.
     await sql`delete from outbox where id in (select id from outbox order by id limit 5000)

@@ -399,16 +399,24 @@ export class ApprovalService {
     return row;
   }
 
-  /** Pending and not expired; an expired request is marked so (and audited) before it is refused. */
-  private async assertOpen(row: ApprovalRow): Promise<void> {
-    if (row.status !== 'pending') {
-      throw new AppError('APPROVAL_STATE', `Approval request ${row.id} is ${row.status}.`, {
-        status: row.status,
-      });
-    }
+  /** Marks pending requests whose time has passed as expired (audited); returns how many. */
+  async expireDue(limit = 500): Promise<number> {
     const now = this.clock.now();
-    if (row.expires_at > now) return;
-    await this.db.transaction().execute(async (tx) => {
+    const due = await this.db
+      .selectFrom('approval_requests')
+      .select(['id', 'action', 'expires_at'])
+      .where('status', '=', 'pending')
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute();
+    let n = 0;
+    for (const row of due) if (await this.markExpired(row, now)) n++;
+    return n;
+  }
+
+  private async markExpired(row: { id: string; action: string }, now: Date): Promise<boolean> {
+    return this.db.transaction().execute(async (tx) => {
       const expired = await tx
         .updateTable('approval_requests')
         .set({ status: 'expired', decided_at: now })
@@ -416,7 +424,7 @@ export class ApprovalService {
         .where('status', '=', 'pending')
         .returning('id')
         .executeTakeFirst();
-      if (!expired) return;
+      if (!expired) return false;
       await appendAudit(tx, [
         {
           actorType: 'system',
@@ -429,7 +437,20 @@ export class ApprovalService {
           at: now,
         },
       ]);
+      return true;
     });
+  }
+
+  /** Pending and not expired; an expired request is marked so (and audited) before it is refused. */
+  private async assertOpen(row: ApprovalRow): Promise<void> {
+    if (row.status !== 'pending') {
+      throw new AppError('APPROVAL_STATE', `Approval request ${row.id} is ${row.status}.`, {
+        status: row.status,
+      });
+    }
+    const now = this.clock.now();
+    if (row.expires_at > now) return;
+    await this.markExpired(row, now);
     throw new AppError(
       'APPROVAL_EXPIRED',
       `Approval request ${row.id} expired at ${row.expires_at.toISOString()}.`,

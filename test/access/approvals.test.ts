@@ -223,6 +223,20 @@ for (const target of DATABASES) {
         .where('id', '=', id)
         .executeTakeFirstOrThrow();
       expect(row.status).toBe('expired');
+      // The maintenance sweep expires requests nobody touched.
+      const other = str(
+        (await api.as(analyst.auth).post(`/v1/owners/${dee.id}/unfreeze`, { reason: 'again' })).body,
+        'id',
+      );
+      const later = manualClock(bw());
+      try {
+        later.advance(24 * 3600 * 1000 + 1000);
+        expect(await bw().approvals.expireDue()).toBeGreaterThanOrEqual(1);
+        expect(await bw().approvals.expireDue()).toBe(0);
+      } finally {
+        bw().clock.reset();
+      }
+      expect((await bw().approvals.get(other)).status).toBe('expired');
       expect(await auditOf(bw(), (r) => r.action === 'approval.expire' && r.targetId === id)).toHaveLength(1);
       expect(str(await api.get(`/v1/customers/${dee.id}`).then((r) => r.body), 'status')).toBe('frozen');
     });
