@@ -6,6 +6,7 @@ import { installGuard, type RouteAuth } from './access/guard.ts';
 import { registerAccessRoutes } from './access/routes.ts';
 import { DEFAULT_STAFF_TIMES, StaffService } from './access/staff.ts';
 import { TokenService } from './access/tokens.ts';
+import { registerConsoleRoutes } from './console-api/routes.ts';
 import { CustomerAccounts } from './identity/accounts.ts';
 import { TotpFactors } from './identity/factors.ts';
 import { KycService, SimulatedVerificationProvider } from './identity/kyc.ts';
@@ -36,6 +37,7 @@ import { Directory } from './wallet/directory.ts';
 import { FundingService } from './wallet/funding.ts';
 import { registerWalletRoutes } from './wallet/routes.ts';
 import { WalletService } from './wallet/service.ts';
+import { registerConsole } from './web/static.ts';
 
 export interface Bulwark {
   config: Config;
@@ -265,6 +267,9 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   });
   registerKycRoutes(app, { kyc });
   registerLedgerRoutes(app, ledger);
+  registerConsoleRoutes(app, { db, ledger, vault, clock });
+  // The console (web/dist) last, so every API route is matched before its fallback page.
+  await registerConsole(app);
   await app.ready();
 
   // The simulated bank calls back through the same HTTP path (and signature check) as a real one.

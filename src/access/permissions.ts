@@ -41,15 +41,18 @@ export const PERMISSIONS = {
   'staff.read': 'See staff users',
   'staff.manage': 'Create staff users, change roles (maker-checker), disable staff',
   'apiclient.manage': 'Create and revoke API clients',
+  'dashboard.read': 'See the live dashboard: volumes, decision rates, held amounts, custody, chain head',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
 const READ_CUSTOMERS: Permission[] = ['customer.read', 'merchant.read', 'account.read'];
+/** What every staff user can read: customers, merchants, accounts and the dashboard's aggregate figures. */
+const STAFF_READ: Permission[] = [...READ_CUSTOMERS, 'dashboard.read'];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  support: [...READ_CUSTOMERS, 'customer.security', 'owner.freeze', 'pii.reveal', 'approval.read'],
+  support: [...STAFF_READ, 'customer.security', 'owner.freeze', 'pii.reveal', 'approval.read'],
   analyst: [
-    ...READ_CUSTOMERS,
+    ...STAFF_READ,
     'customer.security',
     'owner.freeze',
     'owner.unfreeze',
@@ -59,7 +62,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'approval.read',
   ],
   compliance: [
-    ...READ_CUSTOMERS,
+    ...STAFF_READ,
     'owner.freeze',
     'owner.unfreeze',
     'ledger.read',
@@ -69,9 +72,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'audit.read',
     'approval.read',
   ],
-  auditor: [...READ_CUSTOMERS, 'ledger.read', 'audit.read', 'approval.read', 'staff.read'],
+  auditor: [...STAFF_READ, 'ledger.read', 'audit.read', 'approval.read', 'staff.read'],
   operations: [
-    ...READ_CUSTOMERS,
+    ...STAFF_READ,
     'merchant.create',
     'owner.freeze',
     'withdrawal.review',
@@ -80,7 +83,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'limits.raise',
     'approval.read',
   ],
-  admin: [...READ_CUSTOMERS, 'staff.read', 'staff.manage', 'apiclient.manage', 'approval.read', 'audit.read'],
+  admin: [...STAFF_READ, 'staff.read', 'staff.manage', 'apiclient.manage', 'approval.read', 'audit.read'],
   integrator: [
     'customer.create',
     'customer.read',

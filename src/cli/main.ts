@@ -69,7 +69,9 @@ program
       port: opts.port ?? config.port,
       host: opts.host ?? config.host,
     });
-    log.info(`Bulwark listening on ${address} — API docs at ${address}/docs, metrics at ${address}/metrics`);
+    log.info(
+      `Bulwark listening on ${address} — console at ${address}/, API docs at ${address}/docs, metrics at ${address}/metrics`,
+    );
     if (access) {
       process.stdout.write(
         `\nDemo credentials (kept in ${access.file}, mode 0600):\n` +

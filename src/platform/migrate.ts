@@ -3,12 +3,14 @@ import { type Db, SCHEMA_DDL_LOCK } from './db.ts';
 import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_security.ts';
 import * as m0003 from './migrations/0003_identity.ts';
+import * as m0004 from './migrations/0004_console.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
   '0001_foundation': m0001,
   '0002_security': m0002,
   '0003_identity': m0003,
+  '0004_console': m0004,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,0 +1,278 @@
+import {
+  Alert,
+  Anchor,
+  Card,
+  Code,
+  Group,
+  SimpleGrid,
+  Stack,
+  Table,
+  Text,
+  Timeline,
+  Title,
+} from '@mantine/core';
+import { useQuery } from '@tanstack/react-query';
+import { Link, useParams } from 'react-router';
+import { ApiError } from '../api/errors.ts';
+import { type Entry, entry, story } from '../api/resources.ts';
+import { useApi } from '../auth/session.tsx';
+import {
+  Id,
+  OutcomeBadge,
+  PageHeader,
+  StatusBadge,
+  useKindLabel,
+  useStatusLabel,
+} from '../components/Common.tsx';
+import { MetadataRows } from '../components/Metadata.tsx';
+import { Empty, QueryView } from '../components/States.tsx';
+import { useI18n } from '../i18n/index.tsx';
+
+/** A transaction's story: the entry, the decision that let it through, its hold and what followed. */
+export function EntryStory() {
+  const { id = '' } = useParams();
+  const i18n = useI18n();
+  const { t } = i18n;
+  const api = useApi();
+  const kindLabel = useKindLabel();
+  const statusLabel = useStatusLabel();
+  const q = useQuery({
+    queryKey: ['story', id],
+    queryFn: async () => {
+      try {
+        return { full: true, story: await api.get(`/v1/entries/${encodeURIComponent(id)}/story`, story) };
+      } catch (err) {
+        if (!(err instanceof ApiError && err.code === 'NOT_AVAILABLE')) throw err;
+        const e = await api.get(`/v1/entries/${encodeURIComponent(id)}`, entry);
+        return {
+          full: false,
+          story: {
+            entry: e,
+            decision: null,
+            hold: null,
+            events: [],
+            reversals: [],
+            reverses: null,
+            funding: null,
+          },
+        };
+      }
+    },
+  });
+
+  return (
+    <QueryView query={q}>
+      {({ full, story: s }) => (
+        <>
+          <PageHeader
+            title={t('story.title', {
+              kind: kindLabel(s.entry.kind),
+              amount: i18n.money(s.entry.amountMinor, s.entry.currency),
+            })}
+            description={t('story.subtitle', { id: s.entry.id, seq: s.entry.seq })}
+          />
+          <Stack>
+            {!full && (
+              <Alert
+                color="gray"
+                variant="light"
+                title={t('state.notAvailableTitle')}
+                data-testid="not-available"
+              >
+                {t('story.partial')}
+              </Alert>
+            )}
+            <SimpleGrid cols={{ base: 1, md: 2 }}>
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  {t('story.entry')}
+                </Title>
+                <EntrySummary e={s.entry} />
+              </Card>
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  {t('story.timeline')}
+                </Title>
+                {s.events.length === 0 && !s.decision && !s.hold && !s.funding ? (
+                  <Empty />
+                ) : (
+                  <Stack>
+                    {s.decision && (
+                      <Group gap="xs">
+                        <Text size="sm" fw={600}>
+                          {t('hold.decision')}
+                        </Text>
+                        <OutcomeBadge outcome={s.decision.outcome} />
+                        <Text size="sm">{s.decision.reasonCodes.join(', ')}</Text>
+                      </Group>
+                    )}
+                    {s.funding && (
+                      <Group gap="xs">
+                        <Text size="sm" fw={600}>
+                          {kindLabel(s.funding.type)}
+                        </Text>
+                        <Text size="sm">{i18n.money(s.funding.amountMinor, s.funding.currency)}</Text>
+                        <StatusBadge status={s.funding.status} />
+                        {s.funding.bankAccount && <Text size="sm">{s.funding.bankAccount}</Text>}
+                      </Group>
+                    )}
+                    {s.hold && (
+                      <Stack gap={4}>
+                        <Group gap="xs">
+                          <Text size="sm" fw={600}>
+                            {t('story.hold')}
+                          </Text>
+                          <Anchor component={Link} to={`/holds/${s.hold.id}`}>
+                            {i18n.money(s.hold.amountMinor, s.hold.currency)}
+                          </Anchor>
+                          <StatusBadge status={s.hold.status} />
+                        </Group>
+                        {s.hold.events.length > 0 && (
+                          <Timeline bulletSize={12} lineWidth={2}>
+                            {s.hold.events.map((ev) => (
+                              <Timeline.Item
+                                key={`${ev.at}-${ev.fromStatus}-${ev.toStatus}`}
+                                title={statusLabel(ev.toStatus)}
+                              >
+                                <Text size="xs" c="dimmed">
+                                  {i18n.dateTime(ev.at)}
+                                  {ev.amountMinor && s.hold
+                                    ? ` · ${i18n.money(ev.amountMinor, s.hold.currency)}`
+                                    : ''}
+                                </Text>
+                                {ev.reason && <Text size="sm">{ev.reason}</Text>}
+                              </Timeline.Item>
+                            ))}
+                          </Timeline>
+                        )}
+                      </Stack>
+                    )}
+                    {s.events.length > 0 && (
+                      <Stack gap={4}>
+                        <Text size="sm" fw={600}>
+                          {t('story.events')}
+                        </Text>
+                        <Timeline bulletSize={12} lineWidth={2}>
+                          {s.events.map((ev) => (
+                            <Timeline.Item
+                              key={ev.id || `${ev.at}-${ev.kind}`}
+                              title={<Code>{ev.kind || '—'}</Code>}
+                            >
+                              <Text size="xs" c="dimmed">
+                                {i18n.dateTime(ev.at)}
+                              </Text>
+                              {ev.description && <Text size="sm">{ev.description}</Text>}
+                            </Timeline.Item>
+                          ))}
+                        </Timeline>
+                      </Stack>
+                    )}
+                  </Stack>
+                )}
+              </Card>
+            </SimpleGrid>
+            <Card withBorder>
+              <Title order={3} size="h5" mb="xs">
+                {t('story.postings')}
+              </Title>
+              <Table data-testid="postings-table">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>{t('field.account')}</Table.Th>
+                    <Table.Th ta="right">{t('field.amount')}</Table.Th>
+                    <Table.Th ta="right">{t('story.balanceAfter')}</Table.Th>
+                  </Table.Tr>
+                </Table.Thead>
+                <Table.Tbody>
+                  {s.entry.postings.map((p) => (
+                    <Table.Tr key={`${p.accountId}:${p.amountMinor}`}>
+                      <Table.Td>
+                        <Code>{p.accountId}</Code>
+                      </Table.Td>
+                      <Table.Td ta="right">{i18n.money(p.amountMinor, s.entry.currency)}</Table.Td>
+                      <Table.Td ta="right">{i18n.money(p.balanceAfterMinor, s.entry.currency)}</Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Card>
+            {(s.reversals.length > 0 || s.reverses) && (
+              <Card withBorder>
+                <Title order={3} size="h5" mb="xs">
+                  {t('story.related')}
+                </Title>
+                <Stack gap="xs">
+                  {[...(s.reverses ? [s.reverses] : []), ...s.reversals].map((r) => (
+                    <Group key={r.id} gap="xs">
+                      <Anchor component={Link} to={`/ledger/entries/${r.id}`}>
+                        {kindLabel(r.kind)}
+                      </Anchor>
+                      <Text size="sm">{i18n.money(r.amountMinor, r.currency)}</Text>
+                      <Text size="xs" c="dimmed">
+                        {i18n.dateTime(r.occurredAt)}
+                      </Text>
+                    </Group>
+                  ))}
+                </Stack>
+              </Card>
+            )}
+          </Stack>
+        </>
+      )}
+    </QueryView>
+  );
+}
+
+function EntrySummary({ e }: { e: Entry }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  return (
+    <Table variant="vertical" layout="fixed">
+      <Table.Tbody>
+        <Table.Tr>
+          <Table.Th w={150}>{t('field.occurredAt')}</Table.Th>
+          <Table.Td>{i18n.dateTime(e.occurredAt)}</Table.Td>
+        </Table.Tr>
+        <Table.Tr>
+          <Table.Th>{t('field.decision')}</Table.Th>
+          <Table.Td>
+            <Id value={e.decisionId} />
+          </Table.Td>
+        </Table.Tr>
+        {e.holdId && (
+          <Table.Tr>
+            <Table.Th>{t('story.hold')}</Table.Th>
+            <Table.Td>
+              <Anchor component={Link} to={`/holds/${e.holdId}`}>
+                {e.holdId}
+              </Anchor>
+            </Table.Td>
+          </Table.Tr>
+        )}
+        {e.reversesId && (
+          <Table.Tr>
+            <Table.Th>{t('story.reverses')}</Table.Th>
+            <Table.Td>
+              <Anchor component={Link} to={`/ledger/entries/${e.reversesId}`}>
+                {e.reversesId}
+              </Anchor>
+            </Table.Td>
+          </Table.Tr>
+        )}
+        <MetadataRows metadata={e.metadata} currency={e.currency} />
+        <Table.Tr>
+          <Table.Th>{t('story.hash')}</Table.Th>
+          <Table.Td>
+            <Code style={{ wordBreak: 'break-all' }}>{e.hash ?? '—'}</Code>
+          </Table.Td>
+        </Table.Tr>
+        <Table.Tr>
+          <Table.Th>{t('story.prevHash')}</Table.Th>
+          <Table.Td>
+            <Code style={{ wordBreak: 'break-all' }}>{e.prevHash ?? '—'}</Code>
+          </Table.Td>
+        </Table.Tr>
+      </Table.Tbody>
+    </Table>
+  );
+}
