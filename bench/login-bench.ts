@@ -30,11 +30,12 @@
  * Knobs: BENCH_DB=pglite|postgres|both (both when DATABASE_URL or TEST_DATABASE_URL is
  * set, else pglite), BENCH_USERS (200), BENCH_CONCURRENCY (16), BENCH_SECONDS (15),
  * BENCH_PROBE_CONCURRENCY (8), BENCH_PROBE_RATE (200), BENCH_TOKEN_PROBE_RATE (20; 0: off),
- * BENCH_STEP_UPS (200, at most
- * BENCH_USERS), BENCH_HASH_SAMPLES (20), BENCH_PASSWORD_COST_LN (15: production; lower
- * only for a quick check of the script), BENCH_PGLITE_DIR (a fresh temporary directory;
- * "memory" for in-memory). UV_THREADPOOL_SIZE is passed on to the server (libuv's default 4).
- * Results: a table on stdout and bench/results/login.json.
+ * BENCH_STEP_UPS (200, at most BENCH_USERS), BENCH_HASH_SAMPLES (20),
+ * BENCH_PASSWORD_COST_LN (15: production; lower only for a quick check of the script),
+ * BENCH_PGLITE_DIR (a fresh temporary directory; "memory" for in-memory).
+ * UV_THREADPOOL_SIZE is passed on to the server (libuv's default 4).
+ * Results: a table on stdout and bench/results/login.json. Other programs on the machine
+ * skew every figure: the "other" cores of each phase show how much they took.
  */
 
 import { type ChildProcess, fork } from 'node:child_process';
