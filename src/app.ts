@@ -30,6 +30,10 @@ import { migrateToLatest } from './platform/migrate.ts';
 import { OutboxRelay } from './platform/outbox.ts';
 import { settingOrRandom } from './platform/settings.ts';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicyConfig, LimitPolicyGate } from './risk/limit-policy.ts';
+import { DEFAULT_RULE_ENGINE_OPTIONS, RuleEngine } from './risk/rules/evaluate.ts';
+import { registerRuleRoutes } from './risk/rules/routes.ts';
+import { STARTER_RULES } from './risk/rules/starter.ts';
+import { RuleStore } from './risk/rules/store.ts';
 import { keyProviderFromEnv, keyProviderFromFile } from './security/keys.ts';
 import { Vault } from './security/vault.ts';
 import { SimulatedChannel } from './wallet/channels.ts';
@@ -72,6 +76,10 @@ export interface Bulwark {
   approvals: ApprovalService;
   /** Reveal of personal values with a stated reason (audited). */
   personal: PersonalData;
+  /** Risk rules in CEL: rules, immutable versions and their lifecycle. */
+  rules: RuleStore;
+  /** The live rule set, compiled; `evaluate(event, features, at)` for the risk engine. */
+  ruleEngine: RuleEngine;
   /** Every API route with what it requires (permission, customer-only or public). */
   routeAuth: RouteAuth[];
   /** Request lines are logged while this is on (serve turns it on once the demo data is loaded). */
@@ -208,6 +216,13 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     ...DEFAULT_STAFF_TIMES,
   });
   const personal = new PersonalData(db, vault, clock);
+  // A state change in this process drops the compiled rule set at once; other processes see it within refreshMs.
+  const rules = new RuleStore(db, clock, () => ruleEngine.invalidate());
+  const ruleEngine = new RuleEngine(rules, {
+    ...DEFAULT_RULE_ENGINE_OPTIONS,
+    onProblem: (p) => log.error({ detail: p.detail }, p.message),
+  });
+  await rules.loadStarter(STARTER_RULES);
   const approvals = new ApprovalService(
     db,
     clock,
@@ -220,6 +235,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       staff,
       personal,
       limitsChanged: (customerId) => gate.forgetCustomer(customerId),
+      rules,
     }),
     { ttlS: config.approvalTtlS },
   );
@@ -268,6 +284,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   registerKycRoutes(app, { kyc });
   registerLedgerRoutes(app, ledger);
   registerConsoleRoutes(app, { db, ledger, vault, clock });
+  registerRuleRoutes(app, { store: rules, engine: ruleEngine, approvals });
   // The console (web/dist) last, so every API route is matched before its fallback page.
   await registerConsole(app);
   await app.ready();
@@ -331,6 +348,8 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     staff,
     approvals,
     personal,
+    rules,
+    ruleEngine,
     routeAuth,
     clock,
     requestLogging,

@@ -8,6 +8,8 @@ import { type IdempotencyContext, runIdempotent } from '../platform/idempotency.
 import { newId } from '../platform/ids.ts';
 import { type Currency, formatMinor, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import type { RiskDecision, RiskEventType } from '../risk/gate.ts';
+import { RULE_ID_PATTERN } from '../risk/rules/model.ts';
+import type { RulePublisher } from '../risk/rules/store.ts';
 import { type AuditEvent, appendAudit } from '../security/audit.ts';
 import { maskEmail } from '../security/mask.ts';
 import { sealContext } from '../security/sealed-fields.ts';
@@ -789,7 +791,26 @@ export const ACTION_INPUTS = {
     },
     { additionalProperties: false },
   ),
+  rulePublish: Type.Object(
+    {
+      ruleId: Type.String({ pattern: RULE_ID_PATTERN, maxLength: 64 }),
+      version: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+      state: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
+    },
+    { additionalProperties: false },
+  ),
 };
+
+/** A rule publication as stored: the version's author (a staff user) may not be its checker. */
+const RulePublishStored = Type.Object(
+  {
+    ruleId: Type.String({ pattern: RULE_ID_PATTERN, maxLength: 64 }),
+    version: Type.Integer({ minimum: 1, maximum: 1_000_000 }),
+    state: Type.Union([Type.Literal('active'), Type.Literal('retired')]),
+    staffId: Type.Optional(StaffId),
+  },
+  { additionalProperties: false },
+);
 
 const StaffCreateStored = Type.Object({
   emailSealed: Type.String({ maxLength: 2000 }),
@@ -808,6 +829,8 @@ export interface ActionDeps {
   personal: PersonalData;
   /** Told after a limit override commits (the risk gate forgets its cached limits). */
   limitsChanged: (customerId: string) => void;
+  /** Risk rule versions: publication changes their states (and the engine recompiles). */
+  rules: RulePublisher;
 }
 
 /**
@@ -817,7 +840,10 @@ export interface ActionDeps {
 const ADJUSTMENT_EVENT: RiskEventType = 'adjustment';
 const ADJUSTMENT_POLICY = 'maker-checker/1';
 
-/** The built-in actions: unfreeze, staff creation and role change, limit override, ledger adjustment, bulk export. */
+/**
+ * The built-in actions: unfreeze, staff creation and role change, limit override, ledger
+ * adjustment, bulk export, risk rule publication.
+ */
 export function standardActions(d: ActionDeps): RegisteredAction[] {
   const unfreeze = defineAction({
     name: 'owner.unfreeze',
@@ -1144,7 +1170,30 @@ export function standardActions(d: ActionDeps): RegisteredAction[] {
     },
   });
 
-  return [unfreeze, staffCreate, roleChange, limits, adjustment, piiExport];
+  const rulePublish = defineAction({
+    name: 'risk.rule.publish',
+    permission: 'rule.publish',
+    input: ACTION_INPUTS.rulePublish,
+    stored: RulePublishStored,
+    async prepare(input, tx) {
+      return d.rules.preparePublish(tx, input);
+    },
+    async execute(p, x) {
+      await x.transaction(async (tx) => ({
+        result: await d.rules.publishInTx(tx, p, {
+          approvalId: x.approvalId,
+          reason: x.reason,
+          maker: x.maker,
+          checker: x.checker,
+          meta: x.meta,
+        }),
+      }));
+      // Only after the commit: the engine must not reload the set before the change is visible.
+      d.rules.changed();
+    },
+  });
+
+  return [unfreeze, staffCreate, roleChange, limits, adjustment, piiExport, rulePublish];
 }
 
 /** Where a bulk export's sealed result is bound. */

@@ -3,9 +3,10 @@
  * route declares the permission it needs (or that it is public, or for the signed-in
  * customer only); a test walks every route × role against this table.
  *
- * Least privilege: support reads and helps customers, analysts decide risk holds,
- * compliance handles AML and personal-data requests, auditors only read (the audit log
- * included), operations run money operations, administrators manage staff and clients.
+ * Least privilege: support reads and helps customers, analysts decide risk holds and
+ * write risk rules, compliance handles AML and personal-data requests and co-signs rule
+ * publication, auditors only read (the audit log and the rules included), operations
+ * run money operations, administrators manage staff and clients.
  * Sensitive actions are maker-checker: one person asks, another with the same permission
  * approves (`approvals.ts`).
  */
@@ -42,6 +43,9 @@ export const PERMISSIONS = {
   'staff.manage': 'Create staff users, change roles (maker-checker), disable staff',
   'apiclient.manage': 'Create and revoke API clients',
   'dashboard.read': 'See the live dashboard: volumes, decision rates, held amounts, custody, chain head',
+  'rule.read': 'Read risk rules, their versions and the feature registry; test rules against an event',
+  'rule.write': 'Write risk rule drafts, move them to shadow and retire versions that do not act',
+  'rule.publish': 'Make a risk rule version act, or stop an acting one (maker-checker)',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -60,6 +64,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'withdrawal.review',
     'ledger.read',
     'approval.read',
+    'rule.read',
+    'rule.write',
+    'rule.publish',
   ],
   compliance: [
     ...STAFF_READ,
@@ -71,8 +78,10 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'limits.raise',
     'audit.read',
     'approval.read',
+    'rule.read',
+    'rule.publish',
   ],
-  auditor: [...STAFF_READ, 'ledger.read', 'audit.read', 'approval.read', 'staff.read'],
+  auditor: [...STAFF_READ, 'ledger.read', 'audit.read', 'approval.read', 'staff.read', 'rule.read'],
   operations: [
     ...STAFF_READ,
     'merchant.create',

@@ -59,6 +59,13 @@ export const ERRORS = {
   RISK_BLOCKED: { status: 422, title: 'The operation was declined by risk control.' },
   RISK_REVIEW: { status: 202, title: 'The operation is held for review.' },
 
+  // risk rules
+  RISK_RULE_NOT_FOUND: { status: 404, title: 'The risk rule or rule version does not exist.' },
+  RISK_RULE_EXISTS: { status: 409, title: 'A risk rule with this id already exists.' },
+  RISK_RULE_INVALID: { status: 422, title: 'The rule expression is not valid.' },
+  RISK_RULE_STATE: { status: 409, title: 'The rule version is not in a state that allows this.' },
+  // end risk rules
+
   AUTH_REQUIRED: { status: 401, title: 'Authentication is required.' },
   AUTH_TOKEN_INVALID: { status: 401, title: 'The access token is not valid.' },
   AUTH_TOKEN_EXPIRED: { status: 401, title: 'The access token has expired.' },

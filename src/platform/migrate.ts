@@ -4,6 +4,7 @@ import * as m0001 from './migrations/0001_foundation.ts';
 import * as m0002 from './migrations/0002_security.ts';
 import * as m0003 from './migrations/0003_identity.ts';
 import * as m0004 from './migrations/0004_console.ts';
+import * as m0005 from './migrations/0005_rules.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -11,6 +12,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0002_security': m0002,
   '0003_identity': m0003,
   '0004_console': m0004,
+  '0005_rules': m0005,
 };
 
 class StaticProvider implements MigrationProvider {

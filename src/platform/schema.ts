@@ -439,6 +439,48 @@ export interface CustomerLimitOverridesTable {
   created_at: Timestamp;
 }
 
+export interface RiskRulesTable {
+  id: string;
+  name: string;
+  description: string;
+  draft_version: number;
+  expression: string;
+  action: string;
+  score: number;
+  reason_code: string;
+  message_key: string;
+  warning_key: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  updated_by: string;
+  updated_at: Timestamp;
+}
+
+export interface RiskRuleVersionsTable {
+  rule_id: string;
+  version: number;
+  expression: string;
+  action: string;
+  score: number;
+  reason_code: string;
+  message_key: string;
+  warning_key: string | null;
+  state: 'draft' | 'shadow' | 'active' | 'retired';
+  created_by: string;
+  created_at: Timestamp;
+  state_changed_by: string;
+  state_changed_at: Timestamp;
+  published_by: string | null;
+  published_at: Timestamp | null;
+  approval_id: string | null;
+}
+
+export interface RiskRuleSetHeadTable {
+  id: number;
+  revision: Int8;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   platform_settings: PlatformSettingsTable;
   idempotency_keys: IdempotencyKeysTable;
@@ -477,4 +519,7 @@ export interface Database {
   approval_requests: ApprovalRequestsTable;
   customer_limit_overrides: CustomerLimitOverridesTable;
   payment_cards: PaymentCardsTable;
+  risk_rules: RiskRulesTable;
+  risk_rule_versions: RiskRuleVersionsTable;
+  risk_rule_set_head: RiskRuleSetHeadTable;
 }

@@ -347,6 +347,12 @@ export const enErrors: Record<ConsoleErrorCode, string> = {
   CHANNEL_CALLBACK_REPLAYED: 'This channel message was already received.',
   RISK_BLOCKED: 'Risk control declined this operation.',
   RISK_REVIEW: 'This operation is held for review.',
+  // risk rules
+  RISK_RULE_NOT_FOUND: 'The rule or rule version does not exist.',
+  RISK_RULE_EXISTS: 'A rule with this id already exists.',
+  RISK_RULE_INVALID: 'The rule expression is not valid; see the marked lines.',
+  RISK_RULE_STATE: 'The rule version is not in a state that allows this.',
+  // end risk rules
   AUTH_REQUIRED: 'Sign in to continue.',
   AUTH_TOKEN_INVALID: 'Your sign-in is not valid. Sign in again.',
   AUTH_TOKEN_EXPIRED: 'Your sign-in has expired. Sign in again.',

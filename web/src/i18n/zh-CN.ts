@@ -338,6 +338,12 @@ export const zhCNErrors: Record<ConsoleErrorCode, string> = {
   CHANNEL_CALLBACK_REPLAYED: '该通道消息已接收过。',
   RISK_BLOCKED: '风控拒绝了此操作。',
   RISK_REVIEW: '此操作已转入人工审核。',
+  // risk rules
+  RISK_RULE_NOT_FOUND: '规则或规则版本不存在。',
+  RISK_RULE_EXISTS: '该规则 ID 已存在。',
+  RISK_RULE_INVALID: '规则表达式无效，请查看标出的行。',
+  RISK_RULE_STATE: '该规则版本当前状态不允许此操作。',
+  // end risk rules
   AUTH_REQUIRED: '请先登录。',
   AUTH_TOKEN_INVALID: '登录凭证无效，请重新登录。',
   AUTH_TOKEN_EXPIRED: '登录已过期，请重新登录。',
