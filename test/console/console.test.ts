@@ -153,7 +153,15 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
   it('shows only the areas of the analyst role', async () => {
     const nav = page.getByRole('navigation', { name: 'Areas' });
     const areas = await nav.getByRole('link').allTextContents();
-    expect(areas).toEqual(['Overview', 'Customers', 'Held movements', 'Ledger', 'Decisions', 'Approvals']);
+    expect(areas).toEqual([
+      'Overview',
+      'Customers',
+      'Held movements',
+      'Ledger',
+      'Decisions',
+      'Rules',
+      'Approvals',
+    ]);
   });
 
   it('lists the held transfer in the review queue with its decision', async () => {
@@ -267,7 +275,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     await page.reload();
     await page.getByRole('heading', { name: '钱包' }).waitFor();
     const nav = await page.getByRole('navigation', { name: '功能区' }).getByRole('link').allTextContents();
-    expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '审批']);
+    expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '规则', '审批']);
     expect(await page.getByTestId(`wallet-${walletId}`).getByTestId('balance-posted').textContent()).toBe(
       '¥29,975.00',
     );

@@ -22,6 +22,8 @@ export class ApiError extends Error {
     readonly retryAfterS: number | null = null,
     /** The code as the server sent it, when it is not in the catalogue this console knows. */
     readonly serverCode: string | null = null,
+    /** The problem's extension members (e.g. `errors` with positions), for pages that show them. */
+    readonly extensions: Record<string, unknown> = {},
   ) {
     super(detail);
     this.name = 'ApiError';
@@ -46,8 +48,9 @@ export function problemToError(status: number, body: unknown, retryAfterHeader: 
   if (status === 404 && body.code === 'NOT_FOUND' && detail.startsWith('No route for')) {
     return new ApiError('NOT_AVAILABLE', status, detail);
   }
-  if (!isErrorCode(body.code)) return new ApiError('UNEXPECTED', status, detail, wait, body.code);
-  return new ApiError(body.code, status, detail, wait);
+  const { type: _t, title: _ti, status: _s, code: _c, detail: _d, instance: _i, ...extensions } = body;
+  if (!isErrorCode(body.code)) return new ApiError('UNEXPECTED', status, detail, wait, body.code, extensions);
+  return new ApiError(body.code, status, detail, wait, null, extensions);
 }
 
 /** Anything thrown while calling the API, as an ApiError. */

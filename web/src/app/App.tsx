@@ -23,6 +23,9 @@ const HoldDetail = page(() => import('../pages/HoldDetail.tsx'), 'HoldDetail');
 const Ledger = page(() => import('../pages/Ledger.tsx'), 'Ledger');
 const EntryStory = page(() => import('../pages/EntryStory.tsx'), 'EntryStory');
 const Decisions = page(() => import('../pages/Decisions.tsx'), 'Decisions');
+const Rules = page(() => import('../pages/Rules.tsx'), 'Rules');
+const RuleNew = page(() => import('../pages/RulesNew.tsx'), 'RuleNew');
+const RuleDetail = page(() => import('../pages/RulesDetail.tsx'), 'RuleDetail');
 const Approvals = page(() => import('../pages/Approvals.tsx'), 'Approvals');
 const Audit = page(() => import('../pages/Audit.tsx'), 'Audit');
 
@@ -116,6 +119,30 @@ export function App() {
             element={
               <Allowed permission="ledger.read">
                 <Decisions />
+              </Allowed>
+            }
+          />
+          <Route
+            path="rules"
+            element={
+              <Allowed permission="rule.read">
+                <Rules />
+              </Allowed>
+            }
+          />
+          <Route
+            path="rules/new"
+            element={
+              <Allowed permission="rule.write">
+                <RuleNew />
+              </Allowed>
+            }
+          />
+          <Route
+            path="rules/:id"
+            element={
+              <Allowed permission="rule.read">
+                <RuleDetail />
               </Allowed>
             }
           />

@@ -24,6 +24,7 @@ const ACTION_PERMISSION: Record<string, Permission> = {
   'pii.reveal.bulk': 'pii.reveal.bulk',
   'staff.create': 'staff.manage',
   'staff.role.change': 'staff.manage',
+  'risk.rule.publish': 'rule.publish',
 };
 const ACTION_LABELS: Record<string, MessageKey> = {
   'owner.unfreeze': 'approvalAction.owner.unfreeze',
@@ -32,6 +33,7 @@ const ACTION_LABELS: Record<string, MessageKey> = {
   'pii.reveal.bulk': 'approvalAction.pii.reveal.bulk',
   'staff.create': 'approvalAction.staff.create',
   'staff.role.change': 'approvalAction.staff.role.change',
+  'risk.rule.publish': 'approvalAction.risk.rule.publish',
 };
 const STATUS_TABS: Record<Status, MessageKey> = {
   pending: 'status.pending',
