@@ -1,0 +1,248 @@
+import { sql } from 'kysely';
+import type { Db } from '../../platform/db.ts';
+import {
+  AMOUNT_HISTORY_MAX,
+  AMOUNT_HISTORY_MS,
+  type CustomerFacts,
+  type ProfileFacts,
+  type ProfileSource,
+} from './profile.ts';
+import { type FeatureEvent, OUTGOING_TYPES } from './velocity-events.ts';
+
+/**
+ * The live profile source: facts from the platform's own tables. Every query is a point
+ * lookup or a range on an index with a limit (customers and merchants by key, devices by
+ * (subject, device), risk_decisions by (subject_id, created_at), audit_log by (target,
+ * seq)), and answers are cached per customer for a short time, because one customer's
+ * burst of events should cost one round of queries, not one per event.
+ */
+
+const OUTGOING = [...OUTGOING_TYPES];
+const PHONE_CHANGE_ACTION = 'identity.phone.change';
+
+export interface DbProfileSourceOptions {
+  /** How long cached facts are trusted (default 10 s). */
+  ttlMs?: number;
+  /** Most entries per cache (default 10,000); the oldest entry goes first. */
+  maxEntries?: number;
+  /** Wall clock for the cache ages (tests pass a fake). */
+  now?: () => number;
+}
+
+/** A small map with expiry and a size bound: insertion order is age order. */
+class TtlCache<V> {
+  private readonly entries = new Map<string, { value: V; at: number }>();
+  constructor(
+    private readonly ttlMs: number,
+    private readonly max: number,
+    private readonly now: () => number,
+  ) {}
+  get(key: string): V | undefined {
+    const e = this.entries.get(key);
+    if (!e) return undefined;
+    if (this.now() - e.at > this.ttlMs) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return e.value;
+  }
+  set(key: string, value: V): void {
+    this.entries.delete(key);
+    this.entries.set(key, { value, at: this.now() });
+    while (this.entries.size > this.max) {
+      const oldest = this.entries.keys().next();
+      if (oldest.done) break;
+      this.entries.delete(oldest.value);
+    }
+  }
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+}
+
+export class DbProfileSource implements ProfileSource {
+  private readonly customers: TtlCache<Promise<CustomerFacts>>;
+  private readonly amounts: TtlCache<Promise<Array<[number, bigint]>>>;
+  private readonly payees: TtlCache<Promise<boolean>>;
+  private readonly devices: TtlCache<Promise<Date | null>>;
+  private readonly merchants: TtlCache<Promise<Date | undefined>>;
+
+  constructor(
+    private readonly db: Db,
+    options: DbProfileSourceOptions = {},
+  ) {
+    const ttl = options.ttlMs ?? 10_000;
+    const max = options.maxEntries ?? 10_000;
+    const now = options.now ?? Date.now;
+    this.customers = new TtlCache(ttl, max, now);
+    this.amounts = new TtlCache(ttl, max, now);
+    this.payees = new TtlCache(ttl, max, now);
+    this.devices = new TtlCache(ttl, max, now);
+    this.merchants = new TtlCache(ttl, max, now);
+  }
+
+  async facts(event: FeatureEvent, at: Date): Promise<ProfileFacts> {
+    const when = event.at ?? at;
+    const other = event.counterpartyId;
+    const [customer, history, payee, known, device, merchant] = await Promise.all([
+      this.customer(event.customerId),
+      event.currency !== undefined
+        ? this.amountHistory(event.customerId, event.currency, when)
+        : Promise.resolve([]),
+      event.type === 'transfer' && other !== undefined ? this.customer(other) : Promise.resolve(undefined),
+      event.type === 'transfer' && other !== undefined
+        ? this.knownPayee(event.customerId, other, when)
+        : Promise.resolve(false),
+      event.deviceId !== undefined ? this.device(event.customerId, event.deviceId) : Promise.resolve(null),
+      (event.type === 'payment' || event.type === 'refund') && other !== undefined
+        ? this.merchant(other)
+        : Promise.resolve(undefined),
+    ]);
+    const t = when.getTime();
+    const facts: ProfileFacts = {
+      customer,
+      outAmounts: history
+        .filter(([at]) => at > t - AMOUNT_HISTORY_MS && at < t)
+        .map(([, a]) => a)
+        .slice(-AMOUNT_HISTORY_MAX),
+    };
+    if (payee) facts.payee = { ...payee, known };
+    if (event.deviceId !== undefined)
+      facts.deviceFirstSeenAt = device && device.getTime() < t ? device : null;
+    if ((event.type === 'payment' || event.type === 'refund') && other !== undefined) {
+      facts.merchant = { createdAt: merchant };
+    }
+    return facts;
+  }
+
+  /** The tables are written by the wallet and identity code; here only the caches catch up. */
+  async observe(event: FeatureEvent, at: Date): Promise<void> {
+    if (event.failed) return;
+    const when = event.at ?? at;
+    const other = event.counterpartyId;
+    if (event.type === 'transfer' && other !== undefined) {
+      this.payees.set(`${event.customerId}|${other}`, Promise.resolve(true));
+    }
+    if (event.deviceId !== undefined) {
+      const key = `${event.customerId}|${event.deviceId}`;
+      const seen = await (this.devices.get(key) ?? Promise.resolve(null));
+      if (!seen) this.devices.set(key, Promise.resolve(when));
+    }
+    if (OUTGOING_TYPES.has(event.type) && event.currency !== undefined) {
+      const key = `${event.customerId}|${event.currency}`;
+      const cached = this.amounts.get(key);
+      if (cached) {
+        const list = [...(await cached), [when.getTime(), event.amountMinor ?? 0n] as [number, bigint]];
+        this.amounts.set(key, Promise.resolve(list.slice(-AMOUNT_HISTORY_MAX)));
+      }
+    }
+    if (event.type === 'password_change' || event.type === 'phone_change' || event.type === 'registration') {
+      this.customers.delete(event.customerId);
+    }
+  }
+
+  /** Caches the promise, so concurrent events of one customer share one query; a failure is not cached. */
+  private cached<V>(cache: TtlCache<Promise<V>>, key: string, load: () => Promise<V>): Promise<V> {
+    const hit = cache.get(key);
+    if (hit) return hit;
+    const p = load();
+    cache.set(key, p);
+    p.catch(() => cache.delete(key));
+    return p;
+  }
+
+  private customer(id: string): Promise<CustomerFacts> {
+    return this.cached(this.customers, id, async () => {
+      const row = await this.db
+        .selectFrom('customers')
+        .leftJoin('customer_logins', 'customer_logins.customer_id', 'customers.id')
+        .select([
+          'customers.created_at',
+          'customers.kyc_tier',
+          'customer_logins.password_changed_at',
+          'customer_logins.created_at as login_created_at',
+        ])
+        .where('customers.id', '=', id)
+        .executeTakeFirst();
+      if (!row) return {};
+      const phone = await this.db
+        .selectFrom('audit_log')
+        .select('at')
+        .where('target_type', '=', 'customer')
+        .where('target_id', '=', id)
+        .where('action', '=', PHONE_CHANGE_ACTION)
+        .orderBy('seq', 'desc')
+        .limit(1)
+        .executeTakeFirst();
+      const pw = row.password_changed_at;
+      const loginCreated = row.login_created_at;
+      // Registration sets the password; only a later change or reset counts as a change.
+      const changed = pw && (!loginCreated || pw.getTime() > loginCreated.getTime()) ? pw : null;
+      return {
+        createdAt: row.created_at,
+        kycTier: row.kyc_tier,
+        passwordChangedAt: changed,
+        phoneChangedAt: phone ? phone.at : null,
+      };
+    });
+  }
+
+  private amountHistory(customerId: string, currency: string, at: Date): Promise<Array<[number, bigint]>> {
+    return this.cached(this.amounts, `${customerId}|${currency}`, async () => {
+      const rows = await this.db
+        .selectFrom('risk_decisions')
+        .select(['created_at', 'amount_minor'])
+        .where('subject_id', '=', customerId)
+        .where('created_at', '>', new Date(at.getTime() - AMOUNT_HISTORY_MS))
+        .where('created_at', '<=', at)
+        .where('event_type', 'in', OUTGOING)
+        .where('outcome', '=', 'ALLOW')
+        .where('currency', '=', currency)
+        .orderBy('created_at', 'desc')
+        .limit(AMOUNT_HISTORY_MAX)
+        .execute();
+      return rows
+        .reverse()
+        .map((r): [number, bigint] => [r.created_at.getTime(), BigInt(r.amount_minor ?? 0n)]);
+    });
+  }
+
+  private knownPayee(customerId: string, payee: string, at: Date): Promise<boolean> {
+    return this.cached(this.payees, `${customerId}|${payee}`, async () => {
+      const row = await this.db
+        .selectFrom('risk_decisions')
+        .select('id')
+        .where('subject_id', '=', customerId)
+        .where('created_at', '<', at)
+        .where('event_type', '=', 'transfer')
+        .where('outcome', '=', 'ALLOW')
+        .where(sql<string>`input->>'counterpartyId'`, '=', payee)
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    });
+  }
+
+  private device(customerId: string, deviceId: string): Promise<Date | null> {
+    return this.cached(this.devices, `${customerId}|${deviceId}`, async () => {
+      const row = await this.db
+        .selectFrom('devices')
+        .select('first_seen_at')
+        .where('subject_id', '=', customerId)
+        .where('device_id', '=', deviceId)
+        .executeTakeFirst();
+      return row ? row.first_seen_at : null;
+    });
+  }
+
+  private merchant(id: string): Promise<Date | undefined> {
+    return this.cached(this.merchants, id, async () => {
+      const row = await this.db
+        .selectFrom('merchants')
+        .select('created_at')
+        .where('id', '=', id)
+        .executeTakeFirst();
+      return row?.created_at;
+    });
+  }
+}
