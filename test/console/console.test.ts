@@ -1,26 +1,21 @@
 // The console end to end in Chromium: a risk analyst signs in with password and authenticator code, finds a customer, opens their held transfer, releases it with a reason and sees the balance change, then reads the console in Chinese after a reload.
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { totpAt } from '../../src/identity/totp.ts';
-import { CONSOLE_DIST_DIR } from '../../src/web/static.ts';
 import { Api, str } from '../api/client.ts';
-import { staffSession, startBulwark, type TestBulwark } from '../helpers.ts';
+import { startBulwark, type TestBulwark } from '../helpers.ts';
+import {
+  type ActivatedStaff,
+  activateStaff,
+  consoleSkipReason,
+  nextCode,
+  openConsole,
+  openAs as openTabAs,
+  SHOTS,
+  shot as shotOf,
+} from './support.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Screenshots go to docs/screenshots when BULWARK_SCREENSHOTS=1 (for the README), else to a temporary folder. */
-const SHOTS = process.env.BULWARK_SCREENSHOTS
-  ? resolve('docs/screenshots')
-  : join(tmpdir(), 'bulwark-console-screenshots');
-
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install -y chromium)`
-  : !existsSync(join(CONSOLE_DIST_DIR, 'index.html'))
-    ? 'web/dist is not built (npm run build)'
-    : null;
-if (skipReason) console.warn(`[skip] console end-to-end tests: ${skipReason}`);
+const skipReason = consoleSkipReason('console end-to-end tests');
 
 const ANALYST = { email: 'analyst@console.test', password: 'quiet-harbour-lantern-917' };
 const TOPUP_MINOR = '5000000'; // ¥50,000.00
@@ -31,31 +26,15 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
   let browser: Browser;
   let page: Page;
   let base = '';
-  let totpSecret = '';
-  let activatedAtMs = 0;
+  let analyst: ActivatedStaff;
   let customerId = '';
   let walletId = '';
   let holdId = '';
-  let analystId = '';
   /** A tab signed in as a new staff user of the role: the session is restored from the tab's refresh token, as after a reload. */
-  const openAs = async (role: 'support' | 'auditor') => {
-    const staff = await staffSession(bw, role);
-    const session = await bw.dbHandle.db
-      .transaction()
-      .execute((tx) => bw.sessions.start(tx, { type: 'staff', id: staff.id, role, amr: ['pwd', 'otp'] }, {}));
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-US' });
-    const key = JSON.stringify('bulwark.console.refreshToken');
-    await context.addInitScript({
-      content: `if (!sessionStorage.getItem(${key})) sessionStorage.setItem(${key}, ${JSON.stringify(session.pair.refreshToken)});`,
-    });
-    const tab = await context.newPage();
-    tab.setDefaultTimeout(15_000);
-    return { context, tab };
-  };
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  const openAs = (role: 'support' | 'auditor') => openTabAs(bw, browser, role);
+  const shot = (name: string) => shotOf(page, name);
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     bw = await startBulwark({ name: 'pglite' });
     const api = new Api(() => bw);
     const li = await api.fundedCustomer('Li Wei', TOPUP_MINOR);
@@ -71,21 +50,11 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     holdId = str(held.body, 'holdId');
 
     // A risk analyst through the real activation: password, then the authenticator confirmed with a code.
-    const created = await bw.dbHandle.db
-      .transaction()
-      .execute((tx) =>
-        bw.staff.createInTx(
-          tx,
-          { email: ANALYST.email, displayName: 'Ana Analyst', role: 'analyst' },
-          { type: 'system', id: 'console-test' },
-          {},
-        ),
-      );
-    const started = await bw.staff.startActivation(created.activationToken, ANALYST.password, {});
-    activatedAtMs = Date.now();
-    await bw.staff.confirmActivation(started.enrolmentToken, totpAt(started.totpSecret, activatedAtMs), {});
-    totpSecret = started.totpSecret;
-    analystId = created.staffId;
+    analyst = await activateStaff(
+      bw,
+      { ...ANALYST, displayName: 'Ana Analyst', role: 'analyst' },
+      'console-test',
+    );
 
     // Two unfreeze requests in the analyst's inbox: one a compliance officer made, one the analyst made.
     for (const id of [zhou.id, chen.id]) {
@@ -101,25 +70,18 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     const analystSession = await bw.dbHandle.db
       .transaction()
       .execute((tx) =>
-        bw.sessions.start(tx, { type: 'staff', id: analystId, role: 'analyst', amr: ['pwd', 'otp'] }, {}),
+        bw.sessions.start(
+          tx,
+          { type: 'staff', id: analyst.staffId, role: 'analyst', amr: ['pwd', 'otp'] },
+          {},
+        ),
       );
     const byAnalyst = await api
       .as(`Bearer ${analystSession.pair.accessToken}`)
       .post(`/v1/owners/${chen.id}/unfreeze`, { reason: 'documents checked by phone' });
     expect(byAnalyst.status, byAnalyst.text).toBe(202);
 
-    await bw.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = bw.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    base = `http://127.0.0.1:${address.port}`;
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-US' });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    ({ base, browser, page } = await openConsole(bw));
   });
 
   afterAll(async () => {
@@ -142,7 +104,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
 
     // The activation spent the current step's code; the next step's code is inside the accepted window.
     await page.locator('input[name="password"]').fill(ANALYST.password);
-    await page.getByLabel('Authenticator code').fill(totpAt(totpSecret, activatedAtMs + 30_000));
+    await page.getByLabel('Authenticator code').fill(nextCode(analyst));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/customers$/);
     await page.getByTestId('signed-in-user').waitFor();

@@ -1,28 +1,21 @@
 // The rules pages end to end in Chromium: an analyst signs in, sees the starter rules acting, writes a rule whose type error is marked at its line and column, fixes it, tries it against an event until it matches, saves it as a draft, moves it to shadow and asks for its activation; a compliance officer approves the request in the Approvals inbox and the rule shows as acting; the editor speaks Chinese too.
-import { existsSync, mkdirSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { StaffRole } from '../../src/access/permissions.ts';
-import { totpAt } from '../../src/identity/totp.ts';
 import { STARTER_RULES } from '../../src/risk/rules/starter.ts';
-import { CONSOLE_DIST_DIR } from '../../src/web/static.ts';
 import { Api, at } from '../api/client.ts';
-import { staffSession, startBulwark, type TestBulwark } from '../helpers.ts';
+import { startBulwark, type TestBulwark } from '../helpers.ts';
+import {
+  type ActivatedStaff,
+  activateStaff,
+  consoleSkipReason,
+  nextCode,
+  openConsole,
+  openAs as openTabAs,
+  shot as shotOf,
+} from './support.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-/** Screenshots go to docs/screenshots when BULWARK_SCREENSHOTS=1 (for the README), else to a temporary folder. */
-const SHOTS = process.env.BULWARK_SCREENSHOTS
-  ? resolve('docs/screenshots')
-  : join(tmpdir(), 'bulwark-console-screenshots');
-
-const skipReason = !existsSync(CHROMIUM)
-  ? `${CHROMIUM} is missing (apt-get install -y chromium)`
-  : !existsSync(join(CONSOLE_DIST_DIR, 'index.html'))
-    ? 'web/dist is not built (npm run build)'
-    : null;
-if (skipReason) console.warn(`[skip] console rules end-to-end tests: ${skipReason}`);
+const skipReason = consoleSkipReason('console rules end-to-end tests');
 
 const ANALYST = { email: 'rules.analyst@console.test', password: 'amber-orchard-compass-451' };
 const RULE_ID = 'proxy_large_transfer';
@@ -35,57 +28,21 @@ describe.skipIf(skipReason !== null)('risk rules in the console', () => {
   let browser: Browser;
   let page: Page;
   let base = '';
-  let totpSecret = '';
-  let activatedAtMs = 0;
+  let analyst: ActivatedStaff;
 
   /** A tab signed in as a new staff user of the role, restored from the tab's refresh token as after a reload. */
-  const openAs = async (role: StaffRole) => {
-    const staff = await staffSession(bw, role);
-    const session = await bw.dbHandle.db
-      .transaction()
-      .execute((tx) => bw.sessions.start(tx, { type: 'staff', id: staff.id, role, amr: ['pwd', 'otp'] }, {}));
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-US' });
-    const key = JSON.stringify('bulwark.console.refreshToken');
-    await context.addInitScript({
-      content: `if (!sessionStorage.getItem(${key})) sessionStorage.setItem(${key}, ${JSON.stringify(session.pair.refreshToken)});`,
-    });
-    const tab = await context.newPage();
-    tab.setDefaultTimeout(15_000);
-    return { context, tab };
-  };
-  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+  const openAs = (role: StaffRole) => openTabAs(bw, browser, role);
+  const shot = (name: string) => shotOf(page, name);
   const nav = (p: Page, name = 'Areas') => p.getByRole('navigation', { name });
 
   beforeAll(async () => {
-    mkdirSync(SHOTS, { recursive: true });
     bw = await startBulwark({ name: 'pglite' });
-    const created = await bw.dbHandle.db
-      .transaction()
-      .execute((tx) =>
-        bw.staff.createInTx(
-          tx,
-          { email: ANALYST.email, displayName: 'Rui Analyst', role: 'analyst' },
-          { type: 'system', id: 'console-rules-test' },
-          {},
-        ),
-      );
-    const started = await bw.staff.startActivation(created.activationToken, ANALYST.password, {});
-    activatedAtMs = Date.now();
-    await bw.staff.confirmActivation(started.enrolmentToken, totpAt(started.totpSecret, activatedAtMs), {});
-    totpSecret = started.totpSecret;
-
-    await bw.app.listen({ port: 0, host: '127.0.0.1' });
-    const address = bw.app.server.address();
-    if (address === null || typeof address === 'string') throw new Error('no TCP address');
-    base = `http://127.0.0.1:${address.port}`;
-
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--headless', '--no-sandbox', '--disable-gpu'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1366, height: 860 }, locale: 'en-US' });
-    page = await context.newPage();
-    page.setDefaultTimeout(15_000);
+    analyst = await activateStaff(
+      bw,
+      { ...ANALYST, displayName: 'Rui Analyst', role: 'analyst' },
+      'console-rules-test',
+    );
+    ({ base, browser, page } = await openConsole(bw));
   });
 
   afterAll(async () => {
@@ -99,7 +56,7 @@ describe.skipIf(skipReason !== null)('risk rules in the console', () => {
     await page.getByLabel('E-mail').fill(ANALYST.email);
     await page.locator('input[name="password"]').fill(ANALYST.password);
     // The activation spent the current step's code; the next step's code is inside the accepted window.
-    await page.getByLabel('Authenticator code').fill(totpAt(totpSecret, activatedAtMs + 30_000));
+    await page.getByLabel('Authenticator code').fill(nextCode(analyst));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/rules$/);
     expect(await nav(page).getByRole('link').allTextContents()).toContain('Rules');

@@ -48,7 +48,8 @@ export const decision = object({
 export type DecisionView = ReturnType<typeof decision>;
 export const decisionsPage = page('items|decisions', decision);
 
-export const customerItem = object({
+/** The members a customer has both in the search list and on its own. */
+const customerFields = {
   id: str,
   displayName: withDefault(str, ''),
   status: withDefault(str, ''),
@@ -56,20 +57,13 @@ export const customerItem = object({
   phone: nullable(str),
   email: nullable(str),
   createdAt: nullable(str),
-});
+};
+
+export const customerItem = object(customerFields);
 export type CustomerItem = ReturnType<typeof customerItem>;
 export const customersPage = page('items|customers', customerItem);
 
-export const customer = object({
-  id: str,
-  displayName: withDefault(str, ''),
-  status: withDefault(str, ''),
-  createdAt: nullable(str),
-  kycTier: nullable(count),
-  phone: nullable(str),
-  email: nullable(str),
-  wallets: withDefault(array(account), []),
-});
+export const customer = object({ ...customerFields, wallets: withDefault(array(account), []) });
 export type Customer = ReturnType<typeof customer>;
 
 export const hold = object({

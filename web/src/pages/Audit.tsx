@@ -1,12 +1,12 @@
 import { Alert, Badge, Button, Card, Group, List, Stack, Table, Text, TextInput } from '@mantine/core';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { type FormEvent, useState } from 'react';
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
 import { auditPage, auditVerify } from '../api/resources.ts';
 import { useApi } from '../auth/session.tsx';
 import { Id, PageHeader } from '../components/Common.tsx';
+import { CursorTable, FilterForm, useCursorList } from '../components/CursorList.tsx';
 import { roleLabel } from '../components/Layout.tsx';
-import { Pager, useCursor } from '../components/Pager.tsx';
-import { Empty, ErrorState, Loading } from '../components/States.tsx';
+import { ErrorState } from '../components/States.tsx';
 import { useI18n } from '../i18n/index.tsx';
 
 const PAGE_SIZE = 50;
@@ -22,20 +22,16 @@ export function Audit() {
   const i18n = useI18n();
   const { t } = i18n;
   const api = useApi();
-  const pager = useCursor();
   const [typed, setTyped] = useState<Filters>(NO_FILTERS);
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
-  const list = useQuery({
-    queryKey: ['audit', filters, pager.cursor],
-    queryFn: () => api.get('/v1/audit', auditPage, { ...filters, limit: PAGE_SIZE, cursor: pager.cursor }),
-    placeholderData: keepPreviousData,
-  });
+  const { pager, list } = useCursorList(['audit', filters], (cursor) =>
+    api.get('/v1/audit', auditPage, { ...filters, limit: PAGE_SIZE, cursor }),
+  );
   const verify = useQuery({
     queryKey: ['audit-verify'],
     queryFn: () => api.get('/v1/audit/verify', auditVerify),
   });
-  const apply = (e: FormEvent) => {
-    e.preventDefault();
+  const apply = () => {
     pager.reset();
     setFilters({
       actorId: typed.actorId.trim(),
@@ -93,25 +89,9 @@ export function Audit() {
         )}
         {verify.isError && <ErrorState error={verify.error} />}
         <Card withBorder>
-          <form onSubmit={apply}>
-            <Group align="flex-end">
-              <TextInput
-                label={t('audit.actor')}
-                value={typed.actorId}
-                onChange={(e) => setTyped({ ...typed, actorId: e.currentTarget.value })}
-              />
-              <TextInput
-                label={t('audit.action')}
-                placeholder="pii.reveal"
-                value={typed.action}
-                onChange={(e) => setTyped({ ...typed, action: e.currentTarget.value })}
-              />
-              <TextInput
-                label={t('audit.target')}
-                value={typed.targetId}
-                onChange={(e) => setTyped({ ...typed, targetId: e.currentTarget.value })}
-              />
-              <Button type="submit">{t('action.apply')}</Button>
+          <FilterForm
+            onSubmit={apply}
+            after={
               <Button
                 variant="default"
                 onClick={() => {
@@ -122,66 +102,72 @@ export function Audit() {
               >
                 {t('action.clear')}
               </Button>
-            </Group>
-          </form>
+            }
+          >
+            <TextInput
+              label={t('audit.actor')}
+              value={typed.actorId}
+              onChange={(e) => setTyped({ ...typed, actorId: e.currentTarget.value })}
+            />
+            <TextInput
+              label={t('audit.action')}
+              placeholder="pii.reveal"
+              value={typed.action}
+              onChange={(e) => setTyped({ ...typed, action: e.currentTarget.value })}
+            />
+            <TextInput
+              label={t('audit.target')}
+              value={typed.targetId}
+              onChange={(e) => setTyped({ ...typed, targetId: e.currentTarget.value })}
+            />
+          </FilterForm>
         </Card>
-        {list.isPending ? (
-          <Loading />
-        ) : list.isError ? (
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-        ) : list.data.items.length === 0 ? (
-          <Empty />
-        ) : (
-          <Card withBorder padding={0}>
-            <Table.ScrollContainer minWidth={900}>
-              <Table highlightOnHover data-testid="audit-table">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('field.seq')}</Table.Th>
-                    <Table.Th>{t('field.time')}</Table.Th>
-                    <Table.Th>{t('audit.actor')}</Table.Th>
-                    <Table.Th>{t('audit.action')}</Table.Th>
-                    <Table.Th>{t('audit.target')}</Table.Th>
-                    <Table.Th>{t('field.reason')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {list.data.items.map((r) => (
-                    <Table.Tr key={r.id}>
-                      <Table.Td>{i18n.number(r.seq)}</Table.Td>
-                      <Table.Td>{i18n.dateTime(r.at)}</Table.Td>
-                      <Table.Td>
-                        <Group gap={4} wrap="nowrap">
-                          <Id value={r.actorId} />
-                          {r.actorRole && (
-                            <Badge size="xs" variant="light">
-                              {roleLabel(t, r.actorRole)}
-                            </Badge>
-                          )}
-                        </Group>
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm" ff="monospace">
-                          {r.action}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        {r.targetType ? `${r.targetType} ` : ''}
-                        <Id value={r.targetId} />
-                      </Table.Td>
-                      <Table.Td>
-                        <Text size="sm" lineClamp={2}>
-                          {r.reason ?? '—'}
-                        </Text>
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Card>
-        )}
-        {list.data && <Pager pager={pager} nextCursor={list.data.nextCursor} loading={list.isFetching} />}
+        <CursorTable
+          list={list}
+          pager={pager}
+          testId="audit-table"
+          minWidth={900}
+          head={
+            <>
+              <Table.Th>{t('field.seq')}</Table.Th>
+              <Table.Th>{t('field.time')}</Table.Th>
+              <Table.Th>{t('audit.actor')}</Table.Th>
+              <Table.Th>{t('audit.action')}</Table.Th>
+              <Table.Th>{t('audit.target')}</Table.Th>
+              <Table.Th>{t('field.reason')}</Table.Th>
+            </>
+          }
+          row={(r) => (
+            <Table.Tr key={r.id}>
+              <Table.Td>{i18n.number(r.seq)}</Table.Td>
+              <Table.Td>{i18n.dateTime(r.at)}</Table.Td>
+              <Table.Td>
+                <Group gap={4} wrap="nowrap">
+                  <Id value={r.actorId} />
+                  {r.actorRole && (
+                    <Badge size="xs" variant="light">
+                      {roleLabel(t, r.actorRole)}
+                    </Badge>
+                  )}
+                </Group>
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" ff="monospace">
+                  {r.action}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                {r.targetType ? `${r.targetType} ` : ''}
+                <Id value={r.targetId} />
+              </Table.Td>
+              <Table.Td>
+                <Text size="sm" lineClamp={2}>
+                  {r.reason ?? '—'}
+                </Text>
+              </Table.Td>
+            </Table.Tr>
+          )}
+        />
       </Stack>
     </>
   );

@@ -1,16 +1,4 @@
-import {
-  Alert,
-  Anchor,
-  Button,
-  Card,
-  Code,
-  Group,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
+import { Anchor, Button, Code, Group, SimpleGrid, Stack, Table, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
@@ -18,6 +6,7 @@ import { ApiError } from '../api/errors.ts';
 import { type Account, customer, customerOverview, revealResult } from '../api/resources.ts';
 import { useApi, useAuth } from '../auth/session.tsx';
 import { Id, OutcomeBadge, PageHeader, StatusBadge, useKindLabel } from '../components/Common.tsx';
+import { Field, KeyValues, PartialNotice, Section } from '../components/Detail.tsx';
 import { ReasonDialog } from '../components/ReasonDialog.tsx';
 import { Empty, QueryView } from '../components/States.tsx';
 import type { MessageKey } from '../i18n/en.ts';
@@ -101,102 +90,69 @@ export function CustomerDetail() {
               right={<StatusBadge status={c.status} />}
             />
             <Stack>
-              {!full && (
-                <Alert
-                  color="gray"
-                  variant="light"
-                  title={t('state.notAvailableTitle')}
-                  data-testid="not-available"
-                >
-                  {t('customer.partial')}
-                </Alert>
-              )}
+              {!full && <PartialNotice>{t('customer.partial')}</PartialNotice>}
               <SimpleGrid cols={{ base: 1, md: 2 }}>
-                <Card withBorder>
-                  <Title order={3} size="h5" mb="xs">
-                    {t('customer.profile')}
-                  </Title>
-                  <Table variant="vertical" layout="fixed">
-                    <Table.Tbody>
-                      <Table.Tr>
-                        <Table.Th w={160}>{t('field.id')}</Table.Th>
-                        <Table.Td>
-                          <Code>{c.id}</Code>
-                        </Table.Td>
-                      </Table.Tr>
-                      <Table.Tr>
-                        <Table.Th>{t('field.kycTier')}</Table.Th>
-                        <Table.Td>
-                          {(view.kyc?.tier ?? c.kycTier) === null
-                            ? '—'
-                            : t('customers.tier', { tier: view.kyc?.tier ?? c.kycTier ?? 0 })}
-                        </Table.Td>
-                      </Table.Tr>
-                      <Table.Tr>
-                        <Table.Th>{t('field.createdAt')}</Table.Th>
-                        <Table.Td>{i18n.dateTime(c.createdAt)}</Table.Td>
-                      </Table.Tr>
-                      {PII_FIELDS.map((f) => {
-                        const masked =
-                          f === 'phone'
-                            ? c.phone
-                            : f === 'email'
-                              ? c.email
-                              : f === 'name'
-                                ? (view.kyc?.name ?? null)
-                                : (view.kyc?.documentNumber ?? null);
-                        return (
-                          <Table.Tr key={f}>
-                            <Table.Th>{t(FIELD_LABELS[f])}</Table.Th>
-                            <Table.Td>
-                              <Group gap="xs" wrap="nowrap">
-                                <Text span>{revealed?.field === f ? revealed.value : (masked ?? '—')}</Text>
-                                {revealed?.field === f ? (
+                <Section title={t('customer.profile')}>
+                  <KeyValues>
+                    <Field label={t('field.id')} w={160}>
+                      <Code>{c.id}</Code>
+                    </Field>
+                    <Field label={t('field.kycTier')}>
+                      {(view.kyc?.tier ?? c.kycTier) === null
+                        ? '—'
+                        : t('customers.tier', { tier: view.kyc?.tier ?? c.kycTier ?? 0 })}
+                    </Field>
+                    <Field label={t('field.createdAt')}>{i18n.dateTime(c.createdAt)}</Field>
+                    {PII_FIELDS.map((f) => {
+                      const masked =
+                        f === 'phone'
+                          ? c.phone
+                          : f === 'email'
+                            ? c.email
+                            : f === 'name'
+                              ? (view.kyc?.name ?? null)
+                              : (view.kyc?.documentNumber ?? null);
+                      return (
+                        <Table.Tr key={f}>
+                          <Table.Th>{t(FIELD_LABELS[f])}</Table.Th>
+                          <Table.Td>
+                            <Group gap="xs" wrap="nowrap">
+                              <Text span>{revealed?.field === f ? revealed.value : (masked ?? '—')}</Text>
+                              {revealed?.field === f ? (
+                                <Button size="compact-xs" variant="subtle" onClick={() => setRevealed(null)}>
+                                  {t('reveal.hide')}
+                                </Button>
+                              ) : (
+                                auth.can('pii.reveal') &&
+                                masked !== null && (
                                   <Button
                                     size="compact-xs"
-                                    variant="subtle"
-                                    onClick={() => setRevealed(null)}
+                                    variant="light"
+                                    onClick={() => {
+                                      setRevealError(null);
+                                      setDialogField(f);
+                                      setRevealing(f);
+                                    }}
+                                    aria-label={t('reveal.buttonFor', { field: t(FIELD_LABELS[f]) })}
                                   >
-                                    {t('reveal.hide')}
+                                    {t('reveal.button')}
                                   </Button>
-                                ) : (
-                                  auth.can('pii.reveal') &&
-                                  masked !== null && (
-                                    <Button
-                                      size="compact-xs"
-                                      variant="light"
-                                      onClick={() => {
-                                        setRevealError(null);
-                                        setDialogField(f);
-                                        setRevealing(f);
-                                      }}
-                                      aria-label={t('reveal.buttonFor', { field: t(FIELD_LABELS[f]) })}
-                                    >
-                                      {t('reveal.button')}
-                                    </Button>
-                                  )
-                                )}
-                              </Group>
-                            </Table.Td>
-                          </Table.Tr>
-                        );
-                      })}
-                    </Table.Tbody>
-                  </Table>
-                </Card>
-                <Card withBorder>
-                  <Title order={3} size="h5" mb="xs">
-                    {t('customer.wallets')}
-                  </Title>
+                                )
+                              )}
+                            </Group>
+                          </Table.Td>
+                        </Table.Tr>
+                      );
+                    })}
+                  </KeyValues>
+                </Section>
+                <Section title={t('customer.wallets')}>
                   {view.wallets.length === 0 ? <Empty /> : <WalletTable wallets={view.wallets} />}
-                </Card>
+                </Section>
               </SimpleGrid>
               {full && (
                 <>
-                  <Card withBorder>
-                    <Title order={3} size="h5" mb="xs">
-                      {t('customer.pendingHolds')}
-                    </Title>
+                  <Section title={t('customer.pendingHolds')}>
                     {view.holds.length === 0 ? (
                       <Empty>{t('customer.noHolds')}</Empty>
                     ) : (
@@ -225,12 +181,9 @@ export function CustomerDetail() {
                         </Table.Tbody>
                       </Table>
                     )}
-                  </Card>
+                  </Section>
                   <SimpleGrid cols={{ base: 1, md: 2 }}>
-                    <Card withBorder>
-                      <Title order={3} size="h5" mb="xs">
-                        {t('customer.decisions')}
-                      </Title>
+                    <Section title={t('customer.decisions')}>
                       {view.decisions.length === 0 ? (
                         <Empty />
                       ) : (
@@ -249,11 +202,8 @@ export function CustomerDetail() {
                           ))}
                         </Stack>
                       )}
-                    </Card>
-                    <Card withBorder>
-                      <Title order={3} size="h5" mb="xs">
-                        {t('customer.sessions')}
-                      </Title>
+                    </Section>
+                    <Section title={t('customer.sessions')}>
                       {view.sessions.length + view.devices.length === 0 ? (
                         <Empty />
                       ) : (
@@ -271,7 +221,7 @@ export function CustomerDetail() {
                           ))}
                         </Stack>
                       )}
-                    </Card>
+                    </Section>
                   </SimpleGrid>
                 </>
               )}

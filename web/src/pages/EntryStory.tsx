@@ -1,16 +1,4 @@
-import {
-  Alert,
-  Anchor,
-  Card,
-  Code,
-  Group,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  Timeline,
-  Title,
-} from '@mantine/core';
+import { Anchor, Code, Group, SimpleGrid, Stack, Table, Text, Timeline } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/errors.ts';
@@ -24,6 +12,7 @@ import {
   useKindLabel,
   useStatusLabel,
 } from '../components/Common.tsx';
+import { Field, KeyValues, PartialNotice, Section } from '../components/Detail.tsx';
 import { MetadataRows } from '../components/Metadata.tsx';
 import { Empty, QueryView } from '../components/States.tsx';
 import { useI18n } from '../i18n/index.tsx';
@@ -72,27 +61,12 @@ export function EntryStory() {
             description={t('story.subtitle', { id: s.entry.id, seq: s.entry.seq })}
           />
           <Stack>
-            {!full && (
-              <Alert
-                color="gray"
-                variant="light"
-                title={t('state.notAvailableTitle')}
-                data-testid="not-available"
-              >
-                {t('story.partial')}
-              </Alert>
-            )}
+            {!full && <PartialNotice>{t('story.partial')}</PartialNotice>}
             <SimpleGrid cols={{ base: 1, md: 2 }}>
-              <Card withBorder>
-                <Title order={3} size="h5" mb="xs">
-                  {t('story.entry')}
-                </Title>
+              <Section title={t('story.entry')}>
                 <EntrySummary e={s.entry} />
-              </Card>
-              <Card withBorder>
-                <Title order={3} size="h5" mb="xs">
-                  {t('story.timeline')}
-                </Title>
+              </Section>
+              <Section title={t('story.timeline')}>
                 {s.events.length === 0 && !s.decision && !s.hold && !s.funding ? (
                   <Empty />
                 ) : (
@@ -169,12 +143,9 @@ export function EntryStory() {
                     )}
                   </Stack>
                 )}
-              </Card>
+              </Section>
             </SimpleGrid>
-            <Card withBorder>
-              <Title order={3} size="h5" mb="xs">
-                {t('story.postings')}
-              </Title>
+            <Section title={t('story.postings')}>
               <Table data-testid="postings-table">
                 <Table.Thead>
                   <Table.Tr>
@@ -195,12 +166,9 @@ export function EntryStory() {
                   ))}
                 </Table.Tbody>
               </Table>
-            </Card>
+            </Section>
             {(s.reversals.length > 0 || s.reverses) && (
-              <Card withBorder>
-                <Title order={3} size="h5" mb="xs">
-                  {t('story.related')}
-                </Title>
+              <Section title={t('story.related')}>
                 <Stack gap="xs">
                   {[...(s.reverses ? [s.reverses] : []), ...s.reversals].map((r) => (
                     <Group key={r.id} gap="xs">
@@ -214,7 +182,7 @@ export function EntryStory() {
                     </Group>
                   ))}
                 </Stack>
-              </Card>
+              </Section>
             )}
           </Stack>
         </>
@@ -227,52 +195,34 @@ function EntrySummary({ e }: { e: Entry }) {
   const i18n = useI18n();
   const { t } = i18n;
   return (
-    <Table variant="vertical" layout="fixed">
-      <Table.Tbody>
-        <Table.Tr>
-          <Table.Th w={150}>{t('field.occurredAt')}</Table.Th>
-          <Table.Td>{i18n.dateTime(e.occurredAt)}</Table.Td>
-        </Table.Tr>
-        <Table.Tr>
-          <Table.Th>{t('field.decision')}</Table.Th>
-          <Table.Td>
-            <Id value={e.decisionId} />
-          </Table.Td>
-        </Table.Tr>
-        {e.holdId && (
-          <Table.Tr>
-            <Table.Th>{t('story.hold')}</Table.Th>
-            <Table.Td>
-              <Anchor component={Link} to={`/holds/${e.holdId}`}>
-                {e.holdId}
-              </Anchor>
-            </Table.Td>
-          </Table.Tr>
-        )}
-        {e.reversesId && (
-          <Table.Tr>
-            <Table.Th>{t('story.reverses')}</Table.Th>
-            <Table.Td>
-              <Anchor component={Link} to={`/ledger/entries/${e.reversesId}`}>
-                {e.reversesId}
-              </Anchor>
-            </Table.Td>
-          </Table.Tr>
-        )}
-        <MetadataRows metadata={e.metadata} currency={e.currency} />
-        <Table.Tr>
-          <Table.Th>{t('story.hash')}</Table.Th>
-          <Table.Td>
-            <Code style={{ wordBreak: 'break-all' }}>{e.hash ?? '—'}</Code>
-          </Table.Td>
-        </Table.Tr>
-        <Table.Tr>
-          <Table.Th>{t('story.prevHash')}</Table.Th>
-          <Table.Td>
-            <Code style={{ wordBreak: 'break-all' }}>{e.prevHash ?? '—'}</Code>
-          </Table.Td>
-        </Table.Tr>
-      </Table.Tbody>
-    </Table>
+    <KeyValues>
+      <Field label={t('field.occurredAt')} w={150}>
+        {i18n.dateTime(e.occurredAt)}
+      </Field>
+      <Field label={t('field.decision')}>
+        <Id value={e.decisionId} />
+      </Field>
+      {e.holdId && (
+        <Field label={t('story.hold')}>
+          <Anchor component={Link} to={`/holds/${e.holdId}`}>
+            {e.holdId}
+          </Anchor>
+        </Field>
+      )}
+      {e.reversesId && (
+        <Field label={t('story.reverses')}>
+          <Anchor component={Link} to={`/ledger/entries/${e.reversesId}`}>
+            {e.reversesId}
+          </Anchor>
+        </Field>
+      )}
+      <MetadataRows metadata={e.metadata} currency={e.currency} />
+      <Field label={t('story.hash')}>
+        <Code style={{ wordBreak: 'break-all' }}>{e.hash ?? '—'}</Code>
+      </Field>
+      <Field label={t('story.prevHash')}>
+        <Code style={{ wordBreak: 'break-all' }}>{e.prevHash ?? '—'}</Code>
+      </Field>
+    </KeyValues>
   );
 }

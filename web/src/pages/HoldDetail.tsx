@@ -1,22 +1,11 @@
-import {
-  Alert,
-  Anchor,
-  Button,
-  Card,
-  Code,
-  Group,
-  SimpleGrid,
-  Stack,
-  Table,
-  Text,
-  Title,
-} from '@mantine/core';
+import { Alert, Anchor, Button, Card, Code, Group, SimpleGrid, Stack, Text, Title } from '@mantine/core';
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { account, decision, hold, holdResult } from '../api/resources.ts';
 import { useApi, useAuth } from '../auth/session.tsx';
 import { OutcomeBadge, PageHeader, StatusBadge, useKindLabel } from '../components/Common.tsx';
+import { Field, KeyValues, Section } from '../components/Detail.tsx';
 import { MetadataRows } from '../components/Metadata.tsx';
 import { ReasonDialog } from '../components/ReasonDialog.tsx';
 import { ErrorState, Loading, QueryView } from '../components/States.tsx';
@@ -140,64 +129,39 @@ export function HoldDetail() {
                 </Text>
               )}
               <SimpleGrid cols={{ base: 1, md: 2 }}>
-                <Card withBorder>
-                  <Title order={3} size="h5" mb="xs">
-                    {t('hold.details')}
-                  </Title>
-                  <Table variant="vertical" layout="fixed">
-                    <Table.Tbody>
-                      <Table.Tr>
-                        <Table.Th w={170}>{t('field.amount')}</Table.Th>
-                        <Table.Td>{i18n.money(data.amountMinor, data.currency)}</Table.Td>
-                      </Table.Tr>
-                      {data.postedMinor !== null && data.postedMinor !== '0' && (
-                        <Table.Tr>
-                          <Table.Th>{t('hold.postedAmount')}</Table.Th>
-                          <Table.Td>{i18n.money(data.postedMinor, data.currency)}</Table.Td>
-                        </Table.Tr>
-                      )}
-                      <Table.Tr>
-                        <Table.Th>{t('field.kind')}</Table.Th>
-                        <Table.Td>{kindLabel(data.kind)}</Table.Td>
-                      </Table.Tr>
-                      <Table.Tr>
-                        <Table.Th>{t('field.account')}</Table.Th>
-                        <Table.Td>
-                          <Code>{data.accountId}</Code>
-                        </Table.Td>
-                      </Table.Tr>
-                      {acct.data?.ownerId && (
-                        <Table.Tr>
-                          <Table.Th>{t('field.owner')}</Table.Th>
-                          <Table.Td>
-                            <Anchor component={Link} to={`/customers/${acct.data.ownerId}`}>
-                              {acct.data.ownerId}
-                            </Anchor>
-                          </Table.Td>
-                        </Table.Tr>
-                      )}
-                      <Table.Tr>
-                        <Table.Th>{t('field.createdAt')}</Table.Th>
-                        <Table.Td>{i18n.dateTime(data.createdAt)}</Table.Td>
-                      </Table.Tr>
-                      <Table.Tr>
-                        <Table.Th>{t('field.expiresAt')}</Table.Th>
-                        <Table.Td>{i18n.dateTime(data.expiresAt)}</Table.Td>
-                      </Table.Tr>
-                      {data.entryId && (
-                        <Table.Tr>
-                          <Table.Th>{t('field.entry')}</Table.Th>
-                          <Table.Td>
-                            <Anchor component={Link} to={`/ledger/entries/${data.entryId}`}>
-                              {data.entryId}
-                            </Anchor>
-                          </Table.Td>
-                        </Table.Tr>
-                      )}
-                      <MetadataRows metadata={data.metadata} currency={data.currency} />
-                    </Table.Tbody>
-                  </Table>
-                </Card>
+                <Section title={t('hold.details')}>
+                  <KeyValues>
+                    <Field label={t('field.amount')} w={170}>
+                      {i18n.money(data.amountMinor, data.currency)}
+                    </Field>
+                    {data.postedMinor !== null && data.postedMinor !== '0' && (
+                      <Field label={t('hold.postedAmount')}>
+                        {i18n.money(data.postedMinor, data.currency)}
+                      </Field>
+                    )}
+                    <Field label={t('field.kind')}>{kindLabel(data.kind)}</Field>
+                    <Field label={t('field.account')}>
+                      <Code>{data.accountId}</Code>
+                    </Field>
+                    {acct.data?.ownerId && (
+                      <Field label={t('field.owner')}>
+                        <Anchor component={Link} to={`/customers/${acct.data.ownerId}`}>
+                          {acct.data.ownerId}
+                        </Anchor>
+                      </Field>
+                    )}
+                    <Field label={t('field.createdAt')}>{i18n.dateTime(data.createdAt)}</Field>
+                    <Field label={t('field.expiresAt')}>{i18n.dateTime(data.expiresAt)}</Field>
+                    {data.entryId && (
+                      <Field label={t('field.entry')}>
+                        <Anchor component={Link} to={`/ledger/entries/${data.entryId}`}>
+                          {data.entryId}
+                        </Anchor>
+                      </Field>
+                    )}
+                    <MetadataRows metadata={data.metadata} currency={data.currency} />
+                  </KeyValues>
+                </Section>
                 <Stack>
                   <Card withBorder data-testid="account-balance">
                     <Title order={3} size="h5" mb="xs">
@@ -227,10 +191,7 @@ export function HoldDetail() {
                       </SimpleGrid>
                     )}
                   </Card>
-                  <Card withBorder>
-                    <Title order={3} size="h5" mb="xs">
-                      {t('hold.decision')}
-                    </Title>
+                  <Section title={t('hold.decision')}>
                     {dec.data ? (
                       <Stack gap={6}>
                         <Group gap="xs">
@@ -255,7 +216,7 @@ export function HoldDetail() {
                     ) : (
                       <Text c="dimmed">{data.decisionId ?? '—'}</Text>
                     )}
-                  </Card>
+                  </Section>
                 </Stack>
               </SimpleGrid>
             </Stack>

@@ -1,11 +1,10 @@
 import { Anchor, Card, Group, Stack, Table, Text } from '@mantine/core';
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Link } from 'react-router';
 import { holdsPage } from '../api/resources.ts';
 import { useApi } from '../auth/session.tsx';
 import { Id, OpenById, OutcomeBadge, PageHeader, useKindLabel } from '../components/Common.tsx';
-import { Pager, useCursor } from '../components/Pager.tsx';
-import { Empty, ErrorState, isNotAvailable, Loading } from '../components/States.tsx';
+import { CursorTable, useCursorList } from '../components/CursorList.tsx';
+import { isNotAvailable } from '../components/States.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { REFRESH_MS } from './Overview.tsx';
 
@@ -17,14 +16,11 @@ export function Holds() {
   const { t } = i18n;
   const api = useApi();
   const kindLabel = useKindLabel();
-  const pager = useCursor();
-  const list = useQuery({
-    queryKey: ['holds', 'pending', pager.cursor],
-    queryFn: () =>
-      api.get('/v1/holds', holdsPage, { status: 'pending', limit: PAGE_SIZE, cursor: pager.cursor }),
-    placeholderData: keepPreviousData,
-    refetchInterval: REFRESH_MS,
-  });
+  const { pager, list } = useCursorList(
+    ['holds', 'pending'],
+    (cursor) => api.get('/v1/holds', holdsPage, { status: 'pending', limit: PAGE_SIZE, cursor }),
+    () => REFRESH_MS,
+  );
 
   return (
     <>
@@ -33,59 +29,49 @@ export function Holds() {
         <Card withBorder>
           <OpenById label={t('holds.openById')} prefix="hold" to={(id) => `/holds/${id}`} />
         </Card>
-        {list.isPending ? (
-          <Loading />
-        ) : list.isError ? (
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-        ) : list.data.items.length === 0 ? (
-          <Empty>{t('holds.empty')}</Empty>
-        ) : (
-          <Card withBorder padding={0}>
-            <Table.ScrollContainer minWidth={900}>
-              <Table highlightOnHover data-testid="holds-table">
-                <Table.Thead>
-                  <Table.Tr>
-                    <Table.Th>{t('field.kind')}</Table.Th>
-                    <Table.Th ta="right">{t('field.amount')}</Table.Th>
-                    <Table.Th>{t('field.owner')}</Table.Th>
-                    <Table.Th>{t('field.decision')}</Table.Th>
-                    <Table.Th>{t('field.reasons')}</Table.Th>
-                    <Table.Th>{t('field.createdAt')}</Table.Th>
-                    <Table.Th>{t('field.expiresAt')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {list.data.items.map((h) => (
-                    <Table.Tr key={h.id} data-testid={`hold-row-${h.id}`}>
-                      <Table.Td>
-                        <Anchor component={Link} to={`/holds/${h.id}`}>
-                          {kindLabel(h.kind)}
-                        </Anchor>
-                      </Table.Td>
-                      <Table.Td ta="right">{i18n.money(h.amountMinor, h.currency)}</Table.Td>
-                      <Table.Td>
-                        {h.ownerId ? (
-                          <Anchor component={Link} to={`/customers/${h.ownerId}`}>
-                            <Id value={h.ownerId} />
-                          </Anchor>
-                        ) : (
-                          <Id value={h.accountId} />
-                        )}
-                      </Table.Td>
-                      <Table.Td>{h.decision ? <OutcomeBadge outcome={h.decision.outcome} /> : '—'}</Table.Td>
-                      <Table.Td>
-                        <Text size="sm">{h.decision?.reasonCodes.join(', ') || '—'}</Text>
-                      </Table.Td>
-                      <Table.Td>{i18n.dateTime(h.createdAt)}</Table.Td>
-                      <Table.Td>{i18n.dateTime(h.expiresAt)}</Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Card>
-        )}
-        {list.data && <Pager pager={pager} nextCursor={list.data.nextCursor} loading={list.isFetching} />}
+        <CursorTable
+          list={list}
+          pager={pager}
+          testId="holds-table"
+          minWidth={900}
+          empty={t('holds.empty')}
+          head={
+            <>
+              <Table.Th>{t('field.kind')}</Table.Th>
+              <Table.Th ta="right">{t('field.amount')}</Table.Th>
+              <Table.Th>{t('field.owner')}</Table.Th>
+              <Table.Th>{t('field.decision')}</Table.Th>
+              <Table.Th>{t('field.reasons')}</Table.Th>
+              <Table.Th>{t('field.createdAt')}</Table.Th>
+              <Table.Th>{t('field.expiresAt')}</Table.Th>
+            </>
+          }
+          row={(h) => (
+            <Table.Tr key={h.id} data-testid={`hold-row-${h.id}`}>
+              <Table.Td>
+                <Anchor component={Link} to={`/holds/${h.id}`}>
+                  {kindLabel(h.kind)}
+                </Anchor>
+              </Table.Td>
+              <Table.Td ta="right">{i18n.money(h.amountMinor, h.currency)}</Table.Td>
+              <Table.Td>
+                {h.ownerId ? (
+                  <Anchor component={Link} to={`/customers/${h.ownerId}`}>
+                    <Id value={h.ownerId} />
+                  </Anchor>
+                ) : (
+                  <Id value={h.accountId} />
+                )}
+              </Table.Td>
+              <Table.Td>{h.decision ? <OutcomeBadge outcome={h.decision.outcome} /> : '—'}</Table.Td>
+              <Table.Td>
+                <Text size="sm">{h.decision?.reasonCodes.join(', ') || '—'}</Text>
+              </Table.Td>
+              <Table.Td>{i18n.dateTime(h.createdAt)}</Table.Td>
+              <Table.Td>{i18n.dateTime(h.expiresAt)}</Table.Td>
+            </Table.Tr>
+          )}
+        />
         {list.isError && isNotAvailable(list.error) && (
           <Group>
             <Text size="sm" c="dimmed">

@@ -1,0 +1,105 @@
+import { Button, Card, Group, Table } from '@mantine/core';
+import { keepPreviousData, type UseQueryResult, useQuery } from '@tanstack/react-query';
+import type { FormEvent, ReactNode } from 'react';
+import type { Page } from '../api/decode.ts';
+import { useI18n } from '../i18n/index.tsx';
+import { Pager, useCursor } from './Pager.tsx';
+import { Empty, ErrorState, Loading } from './States.tsx';
+
+type Cursor = ReturnType<typeof useCursor>;
+
+/**
+ * One list page read with the server's cursor: the query key is `key` plus the cursor,
+ * the previous page stays on screen while the next loads, and `refetchInterval` (given
+ * the page number) decides whether the list follows new records.
+ */
+export function useCursorList<T>(
+  key: readonly unknown[],
+  fetch: (cursor: string | undefined) => Promise<Page<T>>,
+  refetchInterval?: (page: number) => number | false,
+): { pager: Cursor; list: UseQueryResult<Page<T>> } {
+  const pager = useCursor();
+  const list = useQuery({
+    queryKey: [...key, pager.cursor],
+    queryFn: () => fetch(pager.cursor),
+    placeholderData: keepPreviousData,
+    refetchInterval: refetchInterval?.(pager.page),
+  });
+  return { pager, list };
+}
+
+/** A filter form: the fields, then the submit button and whatever follows it. */
+export function FilterForm({
+  onSubmit,
+  submitLabel,
+  children,
+  after,
+}: {
+  onSubmit: () => void;
+  submitLabel?: string;
+  children: ReactNode;
+  after?: ReactNode;
+}) {
+  const { t } = useI18n();
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    onSubmit();
+  };
+  return (
+    <form onSubmit={submit}>
+      <Group align="flex-end">
+        {children}
+        <Button type="submit">{submitLabel ?? t('action.apply')}</Button>
+        {after}
+      </Group>
+    </form>
+  );
+}
+
+/** The loading, error, empty and table states of a cursor list, with its pager below. */
+export function CursorTable<T>({
+  list,
+  pager,
+  testId,
+  minWidth,
+  head,
+  row,
+  empty,
+  errorExtra,
+}: {
+  list: UseQueryResult<Page<T>>;
+  pager: Cursor;
+  testId: string;
+  minWidth: number;
+  head: ReactNode;
+  row: (item: T, index: number) => ReactNode;
+  empty?: ReactNode;
+  errorExtra?: (error: Error) => ReactNode;
+}) {
+  return (
+    <>
+      {list.isPending ? (
+        <Loading />
+      ) : list.isError ? (
+        <>
+          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
+          {errorExtra?.(list.error)}
+        </>
+      ) : list.data.items.length === 0 ? (
+        <Empty>{empty}</Empty>
+      ) : (
+        <Card withBorder padding={0}>
+          <Table.ScrollContainer minWidth={minWidth}>
+            <Table highlightOnHover data-testid={testId}>
+              <Table.Thead>
+                <Table.Tr>{head}</Table.Tr>
+              </Table.Thead>
+              <Table.Tbody>{list.data.items.map((item, i) => row(item, i))}</Table.Tbody>
+            </Table>
+          </Table.ScrollContainer>
+        </Card>
+      )}
+      {list.data && <Pager pager={pager} nextCursor={list.data.nextCursor} loading={list.isFetching} />}
+    </>
+  );
+}
