@@ -3,7 +3,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { isId, newId } from '../platform/ids.ts';
-import { type AuditEvent, appendAudit } from '../security/audit.ts';
+import { type AuditEvent, appendAudit, auditOf } from '../security/audit.ts';
 import type { Role } from './permissions.ts';
 import type { Principal } from './principal.ts';
 
@@ -58,18 +58,13 @@ export class ApiClientService {
         })
         .execute();
       await appendAudit(tx, [
-        {
-          actorType: actor.type,
-          actorId: actor.id,
-          ...(actor.role ? { actorRole: actor.role } : {}),
-          action: 'apiclient.create',
-          targetType: 'api_client',
-          targetId: id,
-          after: { name: input.name, role: input.role },
-          ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-          ...(ctx.ip ? { ip: ctx.ip } : {}),
-          at: now,
-        },
+        auditOf(
+          { actor, ...ctx },
+          'apiclient.create',
+          { type: 'api_client', id },
+          { after: { name: input.name, role: input.role } },
+          now,
+        ),
       ]);
     });
     return { client: await this.get(id), key: `bwk_${id}_${secret}` };
@@ -110,20 +105,13 @@ export class ApiClientService {
         .executeTakeFirst();
       if (!row) throw new AppError('NOT_FOUND', `No active API client ${id}.`);
       await appendAudit(tx, [
-        {
-          actorType: actor.type,
-          actorId: actor.id,
-          ...(actor.role ? { actorRole: actor.role } : {}),
-          action: 'apiclient.revoke',
-          targetType: 'api_client',
-          targetId: id,
-          before: { status: 'active' },
-          after: { status: 'revoked' },
-          reason,
-          ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-          ...(ctx.ip ? { ip: ctx.ip } : {}),
-          at: now,
-        },
+        auditOf(
+          { actor, ...ctx },
+          'apiclient.revoke',
+          { type: 'api_client', id },
+          { before: { status: 'active' }, after: { status: 'revoked' }, reason },
+          now,
+        ),
       ]);
     });
     for (const [k, v] of this.cache) if (v.principal.id === id) this.cache.delete(k);

@@ -7,7 +7,7 @@ import { AppError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
 import { parseCurrency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
-import { type AuditEvent, appendAudit } from '../security/audit.ts';
+import { type AuditEvent, appendAudit, auditOf } from '../security/audit.ts';
 import { maskEmail, maskPhone } from '../security/mask.ts';
 import { sealContext } from '../security/sealed-fields.ts';
 import type { Vault } from '../security/vault.ts';
@@ -183,18 +183,14 @@ export class CustomerAccounts {
       reason?: string;
     } = {},
   ): AuditEvent {
-    return {
-      actorType: 'customer',
-      actorId: customerId,
-      actorRole: 'customer',
+    const actor = { type: 'customer' as const, id: customerId, role: 'customer' };
+    return auditOf(
+      { actor, ip: client.ip, requestId: client.requestId },
       action,
-      targetType: 'customer',
-      targetId: customerId,
-      ...change,
-      ...(client.requestId ? { requestId: client.requestId } : {}),
-      ...(client.ip ? { ip: client.ip } : {}),
+      { type: 'customer', id: customerId },
+      change,
       at,
-    };
+    );
   }
 
   private async auditAlone(event: AuditEvent): Promise<void> {

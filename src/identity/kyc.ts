@@ -9,11 +9,11 @@ import { newId } from '../platform/ids.ts';
 import { CURRENCY_CODES, type Currency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
 import { effectiveLimits, overrideLimits } from '../risk/limit-policy.ts';
-import { type AuditEvent, appendAudit } from '../security/audit.ts';
+import { type AuditEvent, appendAudit, auditOf } from '../security/audit.ts';
 import { maskIdNumber, maskName } from '../security/mask.ts';
 import { sealContext } from '../security/sealed-fields.ts';
 import type { Vault } from '../security/vault.ts';
-import { auditOf, type RequestContext } from '../wallet/service.ts';
+import type { RequestContext } from '../wallet/service.ts';
 import { checkDocument, type DocumentCheck, type DocumentType } from './documents.ts';
 import { asKycTier, type KycTier, type TierLimits, type TierTable } from './tiers.ts';
 

@@ -1,7 +1,7 @@
 import type { AuthenticationResponseJSON, RegistrationResponseJSON } from '@simplewebauthn/server';
 import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import { principalOf } from '../access/principal.ts';
+import { actorOf, principalOf } from '../access/principal.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
@@ -13,7 +13,7 @@ import {
   parseAmountMinor,
   parseCurrency,
 } from '../platform/money.ts';
-import { appendAudit } from '../security/audit.ts';
+import { appendAudit, auditOf } from '../security/audit.ts';
 import type { FundingService } from '../wallet/funding.ts';
 import { Problem } from '../wallet/schemas.ts';
 import type { CustomerAccounts } from './accounts.ts';
@@ -647,19 +647,8 @@ function actor(req: FastifyRequest) {
 }
 
 function securityEvent(req: FastifyRequest, action: string, after: Record<string, string>) {
-  const p = principalOf(req);
-  return {
-    actorType: p.type,
-    actorId: p.id,
-    actorRole: p.role,
-    action,
-    targetType: 'customer',
-    targetId: p.id,
-    after,
-    requestId: req.id,
-    ip: req.ip,
-    at: new Date(),
-  };
+  const ctx = { actor: actorOf(req), ip: req.ip, requestId: req.id };
+  return auditOf(ctx, action, { type: 'customer', id: principalOf(req).id }, { after }, new Date());
 }
 
 /**
@@ -706,6 +695,9 @@ function installStepUpPolicy(app: App, deps: IdentityRouteDeps): void {
     if (!p || p.type !== 'customer' || req.method !== 'POST') return;
     const url = req.routeOptions.url;
     if (url !== '/v1/transfers' && url !== '/v1/payments' && url !== '/v1/withdrawals') return;
+    // Most movements need no step-up: decide that first, and look for a replay only then.
+    const reason = await reasonFor(req, p.id);
+    if (!reason) return;
     const idem = idempotencyOf(req);
     const answered = await db
       .selectFrom('idempotency_keys')
@@ -715,8 +707,6 @@ function installStepUpPolicy(app: App, deps: IdentityRouteDeps): void {
       .where('status_code', 'is not', null)
       .executeTakeFirst();
     if (answered) return;
-    const reason = await reasonFor(req, p.id);
-    if (!reason) return;
     await stepUp.require(p.id, `POST ${url}`, req.body ?? null, reason, proofOf(req));
   });
 }

@@ -108,14 +108,19 @@ export class SessionService {
         on conflict (subject_id, device_id) do update
           set last_seen_at = excluded.last_seen_at, last_ip = excluded.last_ip, user_agent = excluded.user_agent
         returning (xmax = 0) as inserted`.execute(tx);
-      newDevice = inserted.rows[0]?.inserted === true;
-      const others = await tx
-        .selectFrom('devices')
-        .select((eb) => eb.fn.countAll<string>().as('n'))
-        .where('subject_id', '=', subject.id)
-        .executeTakeFirstOrThrow();
       // The very first device of an account is not news; a further one is.
-      if (newDevice && Number(others.n) > 1) {
+      const firstSighting = inserted.rows[0]?.inserted === true;
+      const other = firstSighting
+        ? await tx
+            .selectFrom('devices')
+            .select('device_id')
+            .where('subject_id', '=', subject.id)
+            .where('device_id', '!=', client.deviceId)
+            .limit(1)
+            .executeTakeFirst()
+        : undefined;
+      newDevice = other !== undefined;
+      if (newDevice) {
         await writeOutbox(tx, [
           {
             topic: 'identity.login.new_device',
@@ -130,7 +135,7 @@ export class SessionService {
             },
           },
         ]);
-      } else newDevice = false;
+      }
     }
     const refresh = await this.newRefreshToken(tx, sessionId, expiresAt, now);
     const access = await this.tokens.issue(

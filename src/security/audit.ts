@@ -33,6 +33,37 @@ export interface AuditRecord extends AuditEvent {
   hash: string;
 }
 
+/** Who acted and from where: what an audit record needs of a request. */
+export interface AuditContext {
+  actor?: { type: ActorType; id: string; role?: string } | undefined;
+  ip?: string | undefined;
+  requestId?: string | undefined;
+}
+
+/** An audit event for an action taken on behalf of the request's actor. */
+export function auditOf(
+  ctx: AuditContext,
+  action: string,
+  target: { type: string; id: string },
+  change: { before?: Record<string, string | null>; after?: Record<string, string | null>; reason?: string },
+  at: Date,
+): AuditEvent {
+  return {
+    actorType: ctx.actor?.type ?? 'system',
+    actorId: ctx.actor?.id ?? 'bulwark',
+    ...(ctx.actor?.role ? { actorRole: ctx.actor.role } : {}),
+    action,
+    targetType: target.type,
+    targetId: target.id,
+    ...(change.before ? { before: change.before } : {}),
+    ...(change.after ? { after: change.after } : {}),
+    ...(change.reason ? { reason: change.reason } : {}),
+    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
+    ...(ctx.ip ? { ip: ctx.ip } : {}),
+    at,
+  };
+}
+
 /**
  * The canonical form of an audit record, hashed like the journal:
  * hash = SHA-256(prevHash ‖ "\n" ‖ canonicalJson(record without hashes)).

@@ -11,11 +11,11 @@ import { newId } from '../platform/ids.ts';
 import { type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
 import type { RiskDecision } from '../risk/gate.ts';
-import { type AuditEvent, appendAudit } from '../security/audit.ts';
+import { type AuditEvent, appendAudit, auditOf } from '../security/audit.ts';
 import type { Vault } from '../security/vault.ts';
 import { type ChannelAdapter, type ChannelCallback, verifyCallbackSignature } from './channels.ts';
 import type { Directory } from './directory.ts';
-import { auditOf, blocked, type RequestContext, type WalletRiskGate } from './service.ts';
+import { blocked, type RequestContext, type WalletRiskGate } from './service.ts';
 import { decisionView, problemResponse } from './views.ts';
 
 export interface FundingSettings {

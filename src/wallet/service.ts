@@ -10,7 +10,7 @@ import { newId } from '../platform/ids.ts';
 import { applyBps, type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
 import type { RiskDecision, RiskEvent } from '../risk/gate.ts';
-import { type ActorType, type AuditEvent, appendAudit } from '../security/audit.ts';
+import { type ActorType, type AuditContext, appendAudit, auditOf } from '../security/audit.ts';
 import type { Directory } from './directory.ts';
 import { accountView, holdView, movementResponse, problemResponse } from './views.ts';
 
@@ -29,33 +29,6 @@ export interface RequestContext {
    */
   actor?: { type: ActorType; id: string; role?: string };
   requestId?: string;
-}
-
-/** Who acted and from where: what an audit record needs of a request. */
-export type AuditContext = Pick<RequestContext, 'actor' | 'ip' | 'requestId'>;
-
-/** An audit event for an action taken on behalf of the request's actor. */
-export function auditOf(
-  ctx: AuditContext,
-  action: string,
-  target: { type: string; id: string },
-  change: { before?: Record<string, string | null>; after?: Record<string, string | null>; reason?: string },
-  at: Date,
-): AuditEvent {
-  return {
-    actorType: ctx.actor?.type ?? 'system',
-    actorId: ctx.actor?.id ?? 'bulwark',
-    ...(ctx.actor?.role ? { actorRole: ctx.actor.role } : {}),
-    action,
-    targetType: target.type,
-    targetId: target.id,
-    ...(change.before ? { before: change.before } : {}),
-    ...(change.after ? { after: change.after } : {}),
-    ...(change.reason ? { reason: change.reason } : {}),
-    ...(ctx.requestId ? { requestId: ctx.requestId } : {}),
-    ...(ctx.ip ? { ip: ctx.ip } : {}),
-    at,
-  };
 }
 
 export interface WalletSettings {
