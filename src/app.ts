@@ -29,11 +29,20 @@ import { eventsDelivered, outboxBacklog, registry } from './platform/metrics.ts'
 import { migrateToLatest } from './platform/migrate.ts';
 import { OutboxRelay } from './platform/outbox.ts';
 import { settingOrRandom } from './platform/settings.ts';
+import { registerBacktestRoutes } from './risk/backtest/routes.ts';
+import { type BacktestService, startBacktests } from './risk/backtest/service.ts';
+import { DEFAULT_FAIL_SAFE, RiskEngine, type RiskModel } from './risk/engine.ts';
+import { FeatureComputer } from './risk/features/compute.ts';
+import { DbProfileSource } from './risk/features/db-profile.ts';
+import { rebuildVelocity } from './risk/history.ts';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicyConfig, LimitPolicyGate } from './risk/limit-policy.ts';
+import { registerRiskRoutes } from './risk/routes.ts';
 import { DEFAULT_RULE_ENGINE_OPTIONS, RuleEngine } from './risk/rules/evaluate.ts';
 import { registerRuleRoutes } from './risk/rules/routes.ts';
 import { STARTER_RULES } from './risk/rules/starter.ts';
 import { RuleStore } from './risk/rules/store.ts';
+import { MemoryVelocityStore } from './risk/velocity/memory-store.ts';
+import type { VelocityStore } from './risk/velocity/store.ts';
 import { keyProviderFromEnv, keyProviderFromFile } from './security/keys.ts';
 import { Vault } from './security/vault.ts';
 import { SimulatedChannel } from './wallet/channels.ts';
@@ -53,6 +62,12 @@ export interface Bulwark {
   wallet: WalletService;
   funding: FundingService;
   gate: LimitPolicyGate;
+  /** The risk engine every money movement and account event is decided by. */
+  engine: RiskEngine;
+  /** Back-tests of rule sets over the stored decisions. */
+  backtests: BacktestService;
+  velocity: VelocityStore;
+  features: FeatureComputer;
   /** Real-name verification (KYC tiers 0–2); tier limits are enforced by the gate. */
   kyc: KycService;
   relay: OutboxRelay;
@@ -100,6 +115,12 @@ export interface BuildOptions {
   dbHandle?: DbHandle;
   limits?: LimitPolicyConfig;
   logRequests?: boolean;
+  /** The velocity store (Redis in scaled mode); default: in memory, rebuilt from the decisions on start. */
+  velocity?: VelocityStore;
+  /** A machine-learned score the rules can read (`features.model.*`). */
+  model?: RiskModel;
+  /** Load the starter rule set on a fresh database (default); tests of other layers turn it off. */
+  starterRules?: boolean;
 }
 
 const SWEEP_INTERVAL_MS = 2_000;
@@ -140,11 +161,33 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     { deadlineMs: config.kycDeadlineMs, clock },
     log,
   );
+  // A state change in this process drops the compiled rule set at once; other processes see it within refreshMs.
+  const rules = new RuleStore(db, clock, () => ruleEngine.invalidate());
+  const ruleEngine = new RuleEngine(rules, {
+    ...DEFAULT_RULE_ENGINE_OPTIONS,
+    onProblem: (p) => log.error({ detail: p.detail }, p.message),
+  });
+  if (options.starterRules !== false) await rules.loadStarter(STARTER_RULES);
+  // Back-tests of candidate rule sets over stored decisions, one at a time, in the background.
+  const backtests = await startBacktests({ db, rules, engine: ruleEngine, clock, log });
+  // The risk engine: limits, features (velocity + profile), model, rules, within a deadline.
+  const velocity: VelocityStore = options.velocity ?? new MemoryVelocityStore();
+  if (!options.velocity) await rebuildVelocity(db, velocity, clock.now());
+  const features = new FeatureComputer({ velocity, profile: new DbProfileSource(db) });
+  const engine = new RiskEngine({
+    limits: gate,
+    features,
+    rules: ruleEngine,
+    model: options.model,
+    failSafe: { ...DEFAULT_FAIL_SAFE, deadlineMs: config.riskDeadlineMs },
+    now: () => clock.now(),
+    log,
+  });
   const directory = new Directory(db, ledger);
   const wallet = new WalletService(
     db,
     ledger,
-    gate,
+    engine,
     directory,
     { reviewHoldTtlMs: config.reviewHoldTtlMs, clock },
     log,
@@ -155,7 +198,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   const funding = new FundingService(
     db,
     ledger,
-    gate,
+    engine,
     directory,
     {
       withdrawalTimeoutMs: config.withdrawalTimeoutMs,
@@ -211,18 +254,15 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     ttlS: config.stepUpTtlS,
   });
 
+  wallet.challenger = stepUp;
+  funding.challenger = stepUp;
+  funding.onFreeze = (decision) => wallet.enforceFreeze(decision);
+
   const staff = new StaffService(db, vault, sessions, loginGuard, totp, clock, {
     scrypt: { ln: config.passwordCostLn, r: 8, p: 1 },
     ...DEFAULT_STAFF_TIMES,
   });
   const personal = new PersonalData(db, vault, clock);
-  // A state change in this process drops the compiled rule set at once; other processes see it within refreshMs.
-  const rules = new RuleStore(db, clock, () => ruleEngine.invalidate());
-  const ruleEngine = new RuleEngine(rules, {
-    ...DEFAULT_RULE_ENGINE_OPTIONS,
-    onProblem: (p) => log.error({ detail: p.detail }, p.message),
-  });
-  await rules.loadStarter(STARTER_RULES);
   const approvals = new ApprovalService(
     db,
     clock,
@@ -285,6 +325,8 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   registerLedgerRoutes(app, ledger);
   registerConsoleRoutes(app, { db, ledger, vault, clock });
   registerRuleRoutes(app, { store: rules, engine: ruleEngine, approvals });
+  registerRiskRoutes(app, { db, engine, stepUp });
+  registerBacktestRoutes(app, { service: backtests });
   // The console (web/dist) last, so every API route is matched before its fallback page.
   await registerConsole(app);
   await app.ready();
@@ -314,6 +356,8 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     // A key rotation run from the CLI adds a data-key version; pick it up so new values use it.
     await vault.reload(db, keyProvider);
     await approvals.expireDue();
+    // A BLOCK_AND_FREEZE whose freeze a crash interrupted is finished here.
+    await wallet.enforcePendingFreezes();
     // Delivered outbox rows are kept a day for inspection, then removed in bounded chunks.
     // Only the oldest rows are looked at, so the delete costs the same however large the table is.
     await sql`delete from outbox where id in (select id from outbox order by id limit 5000)
@@ -331,6 +375,10 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     wallet,
     funding,
     gate,
+    engine,
+    backtests,
+    velocity,
+    features,
     kyc,
     relay,
     vault,
@@ -386,9 +434,11 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       ready = false;
       for (const t of timers) clearInterval(t);
       await channel.close();
+      await backtests.close();
       await app.close();
       await writer.close();
       await relay.stop();
+      if (!options.velocity) await velocity.close();
       if (!options.dbHandle) await dbHandle.close();
     },
   };

@@ -54,6 +54,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     keyFile: join(tmpdir(), 'bulwark-test-keys', 'kek.key'),
     // Cheaper password hashing keeps the suites fast; the parameters are tested on their own.
     passwordCostLn: 12,
+    // A loaded CI machine must not turn decisions degraded: the fail-safe path has its own tests.
+    riskDeadlineMs: 5000,
     ...overrides,
   };
 }
@@ -98,7 +100,12 @@ export async function staffSession(bw: Bulwark, role: StaffRole): Promise<{ id: 
 /** A whole Bulwark (modules and HTTP app, not listening) on a fresh database. */
 export async function startBulwark(
   target: { name: string; url?: string },
-  options: { config?: Partial<Config>; limits?: LimitPolicyConfig; log?: Logger } = {},
+  options: {
+    config?: Partial<Config>;
+    limits?: LimitPolicyConfig;
+    log?: Logger;
+    starterRules?: boolean;
+  } = {},
 ): Promise<TestBulwark> {
   const handle = await freshDatabase(target);
   const bulwark = await buildBulwark({
@@ -106,6 +113,7 @@ export async function startBulwark(
     log: options.log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'),
     dbHandle: handle,
     ...(options.limits ? { limits: options.limits } : {}),
+    ...(options.starterRules === false ? { starterRules: false } : {}),
   });
   const client = await bulwark.apiClients.create(
     { name: 'test integrator', role: 'integrator' },

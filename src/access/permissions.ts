@@ -46,6 +46,9 @@ export const PERMISSIONS = {
   'rule.read': 'Read risk rules, their versions and the feature registry; test rules against an event',
   'rule.write': 'Write risk rule drafts, move them to shadow and retire versions that do not act',
   'rule.publish': 'Make a risk rule version act, or stop an acting one (maker-checker)',
+  'risk.event': 'Ask the risk engine about an account event (sign-in, password change, binding…)',
+  'risk.challenge': 'Confirm a risk challenge raised on an own request, after authenticating the customer',
+  'risk.label': 'Report what a decision turned out to be: fraud, laundering or legitimate',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -67,6 +70,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'rule.read',
     'rule.write',
     'rule.publish',
+    'risk.label',
   ],
   compliance: [
     ...STAFF_READ,
@@ -80,6 +84,7 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'approval.read',
     'rule.read',
     'rule.publish',
+    'risk.label',
   ],
   auditor: [...STAFF_READ, 'ledger.read', 'audit.read', 'approval.read', 'staff.read', 'rule.read'],
   operations: [
@@ -105,6 +110,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'kyc.submit',
     'owner.freeze',
     'ledger.read',
+    'risk.event',
+    'risk.challenge',
+    'risk.label',
   ],
   // Customers act only on what is theirs; routes check ownership on top of this.
   customer: ['customer.read', 'wallet.open', 'account.read', 'movement.create', 'kyc.submit'],

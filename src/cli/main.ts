@@ -21,6 +21,7 @@ import { type KeyProvider, keyProviderFromEnv, keyProviderFromFile } from '../se
 import { keyStatus, type RotateReport, rewrapDataKeys, rotateFieldKey } from '../security/rotate.ts';
 import { DEMO_DEFAULTS, demoLoaded, hasData, markDemoLoaded, seedDemo } from '../simulator/demo.ts';
 import { type DemoAccess, ensureDemoAccess } from '../simulator/demo-access.ts';
+import { registerSimulateCommand } from '../simulator/traffic/cli.ts';
 import { progressBar } from './progress.ts';
 
 const program = new Command();
@@ -434,6 +435,9 @@ keys
       await handle.close();
     }
   });
+
+// Labelled traffic against a running instance (src/simulator/traffic).
+registerSimulateCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -15,6 +15,7 @@ import {
 } from '../platform/money.ts';
 import { appendAudit, auditOf } from '../security/audit.ts';
 import type { FundingService } from '../wallet/funding.ts';
+import { answered, STEP_UP_PROOF_HEADER, stepUpPassed, stepUpProofOf } from '../wallet/risk-step.ts';
 import { Problem } from '../wallet/schemas.ts';
 import type { CustomerAccounts } from './accounts.ts';
 import type { TotpFactors } from './factors.ts';
@@ -33,7 +34,7 @@ export interface IdentityRouteDeps {
   funding: FundingService;
 }
 
-export const STEP_UP_HEADER = 'bulwark-step-up';
+export const STEP_UP_HEADER = STEP_UP_PROOF_HEADER;
 const DEVICE_HEADER = 'bulwark-device-id';
 const problems = { '4xx': Problem, '5xx': Problem };
 
@@ -637,8 +638,7 @@ export function registerIdentityRoutes(app: App, deps: IdentityRouteDeps): void 
 }
 
 function proofOf(req: FastifyRequest): string | undefined {
-  const h = req.headers[STEP_UP_HEADER];
-  return typeof h === 'string' && h.length > 0 ? h : undefined;
+  return stepUpProofOf(req);
 }
 
 function actor(req: FastifyRequest) {
@@ -698,16 +698,10 @@ function installStepUpPolicy(app: App, deps: IdentityRouteDeps): void {
     // Most movements need no step-up: decide that first, and look for a replay only then.
     const reason = await reasonFor(req, p.id);
     if (!reason) return;
-    const idem = idempotencyOf(req);
-    const answered = await db
-      .selectFrom('idempotency_keys')
-      .select('key')
-      .where('scope', '=', idem.scope)
-      .where('key', '=', idem.key)
-      .where('status_code', 'is not', null)
-      .executeTakeFirst();
-    if (answered) return;
+    if (await answered(db, idempotencyOf(req))) return;
     await stepUp.require(p.id, `POST ${url}`, req.body ?? null, reason, proofOf(req));
+    // The proof is spent: the risk engine's own CHALLENGE on this request is satisfied by it.
+    stepUpPassed.add(req);
   });
 }
 

@@ -10,7 +10,11 @@ import type { TotpFactors } from './factors.ts';
 import type { OtpService } from './otp.ts';
 import type { WebAuthnService } from './webauthn.ts';
 
-export type StepUpMethod = 'totp' | 'webauthn' | 'sms' | 'email';
+/**
+ * `integrator`: an API client that authenticates its own users confirms, for a challenge
+ * the risk engine raised on its request, that it did so and showed the warnings.
+ */
+export type StepUpMethod = 'totp' | 'webauthn' | 'sms' | 'email' | 'integrator';
 
 /** Where a customer can receive a code, opened from the sealed login only when needed. */
 export type ContactLookup = (customerId: string) => Promise<{ phone: string | null; email: string | null }>;
@@ -95,8 +99,8 @@ export class StepUpService {
     throw new AppError('AUTH_STEP_UP_REQUIRED', reason, { challenge });
   }
 
-  async open(subjectId: string, operation: string, binding: string, reason: string) {
-    const methods = await this.methodsFor(subjectId);
+  async open(subjectId: string, operation: string, binding: string, reason: string, only?: StepUpMethod[]) {
+    const methods = only ?? (await this.methodsFor(subjectId));
     if (methods.length === 0) {
       throw new AppError('AUTH_MFA_NOT_ENROLLED', 'No second factor is available for this account.');
     }
@@ -219,6 +223,37 @@ export class StepUpService {
       .executeTakeFirst();
     if (!verified) throw new AppError('AUTH_CHALLENGE_NOT_FOUND');
     return { proof, method: answer.method, expiresAt: verified.expires_at.toISOString() };
+  }
+
+  /**
+   * An integrator's confirmation of a challenge opened for its request: it authenticated
+   * the customer itself and showed the warnings. Only challenges opened for integrators
+   * (method `integrator`) can be confirmed this way.
+   */
+  async attest(challengeId: string, clientId: string) {
+    const row = await this.db
+      .selectFrom('step_up_challenges')
+      .selectAll()
+      .where('id', '=', challengeId)
+      .executeTakeFirst();
+    const methods = (row?.methods ?? []) as string[];
+    if (!row || row.expires_at <= this.clock.now() || row.verified_at || !methods.includes('integrator')) {
+      throw new AppError('RISK_CHALLENGE_NOT_FOUND');
+    }
+    const proof = `sup_${randomBytes(32).toString('base64url')}`;
+    const verified = await this.db
+      .updateTable('step_up_challenges')
+      .set({
+        verified_at: this.clock.now(),
+        verified_method: `integrator:${clientId}`,
+        proof_hash: sha256(proof),
+      })
+      .where('id', '=', challengeId)
+      .where('verified_at', 'is', null)
+      .returning('expires_at')
+      .executeTakeFirst();
+    if (!verified) throw new AppError('RISK_CHALLENGE_NOT_FOUND');
+    return { proof, method: 'integrator' as const, expiresAt: verified.expires_at.toISOString() };
   }
 
   /** Spends a proof for exactly this subject and binding, once, before it expires. */

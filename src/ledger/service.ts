@@ -246,6 +246,25 @@ export class LedgerService {
       input: d.input,
       latencyUs: d.latency_us,
       createdAt: d.created_at.toISOString(),
+      eventAt: (d.event_at ?? d.created_at).toISOString(),
+      score: d.score,
+      degraded: d.degraded,
+      /** Features, rules hit with versions, model, limits, messages in both languages, the analyst's explanation. */
+      detail: d.detail,
+      labels: await this.db
+        .selectFrom('risk_labels')
+        .select(['label', 'scenario', 'source', 'reported_at'])
+        .where('decision_id', '=', id)
+        .orderBy('reported_at', 'desc')
+        .execute()
+        .then((rows) =>
+          rows.map((l) => ({
+            label: l.label,
+            scenario: l.scenario,
+            source: l.source,
+            reportedAt: l.reported_at.toISOString(),
+          })),
+        ),
       entryIds: entries.map((e) => e.id),
       holdIds: holds.map((h) => h.id),
     };

@@ -211,15 +211,17 @@ export async function writeBatch(
   if (d.length > 0) {
     parts.push(sql`d as (
       insert into risk_decisions (id, event_type, subject_id, currency, amount_minor, outcome, reason_codes,
-        customer_message, policy, input, latency_us, created_at)
-      select id, et, sid, cur, amt, oc, rc::jsonb, msg, pol, inp::jsonb, lat, at
+        customer_message, policy, input, latency_us, created_at, event_at, score, degraded, detail)
+      select id, et, sid, cur, amt, oc, rc::jsonb, msg, pol, inp::jsonb, lat, at, eat, sc, dg, det::jsonb
       from unnest(${d.map((x) => x.id)}::text[], ${d.map((x) => x.eventType)}::text[],
         ${d.map((x) => x.subjectId)}::text[], ${d.map((x) => x.currency)}::text[],
         ${d.map((x) => x.amountMinor.toString())}::int8[], ${d.map((x) => x.outcome)}::text[],
         ${d.map((x) => JSON.stringify(x.reasonCodes))}::text[], ${d.map((x) => x.customerMessage)}::text[],
         ${d.map((x) => x.policy)}::text[], ${d.map((x) => JSON.stringify(x.input))}::text[],
-        ${d.map((x) => x.latencyUs)}::int[], ${d.map((x) => x.createdAt.toISOString())}::timestamptz[])
-        as v(id, et, sid, cur, amt, oc, rc, msg, pol, inp, lat, at))`);
+        ${d.map((x) => x.latencyUs)}::int[], ${d.map((x) => x.createdAt.toISOString())}::timestamptz[],
+        ${d.map((x) => (x.eventAt ?? x.createdAt).toISOString())}::timestamptz[], ${d.map((x) => x.score ?? 0)}::float8[],
+        ${d.map((x) => x.degraded ?? false)}::bool[], ${d.map((x) => (x.detail ? JSON.stringify(x.detail) : null))}::text[])
+        as v(id, et, sid, cur, amt, oc, rc, msg, pol, inp, lat, at, eat, sc, dg, det))`);
   }
   const e = s.entries;
   if (e.length > 0) {

@@ -46,6 +46,8 @@ export interface Config {
   /** WebAuthn relying party: the site's domain, and the origins passkeys are used from. */
   webauthnRpId: string;
   webauthnOrigins: string[];
+  /** Milliseconds the risk engine's feature sources and model get before the fail-safe policy decides. */
+  riskDeadlineMs: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -78,6 +80,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     customerSessionTtlS: intFromEnv(env, 'CUSTOMER_SESSION_TTL_S', 30 * 86_400),
     staffSessionTtlS: intFromEnv(env, 'STAFF_SESSION_TTL_S', 12 * 3600),
     stepUpTtlS: intFromEnv(env, 'STEP_UP_TTL_S', 300),
+    riskDeadlineMs: intFromEnv(env, 'RISK_DEADLINE_MS', 50),
     kycTiersJson: env.BULWARK_KYC_TIERS || undefined,
     passwordCostLn: intFromEnv(env, 'PASSWORD_COST_LN', 15),
     kycDeadlineMs: intFromEnv(env, 'KYC_DEADLINE_MS', 3000),

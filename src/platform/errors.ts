@@ -58,6 +58,19 @@ export const ERRORS = {
 
   RISK_BLOCKED: { status: 422, title: 'The operation was declined by risk control.' },
   RISK_REVIEW: { status: 202, title: 'The operation is held for review.' },
+  // risk engine
+  RISK_EVENT_TIME_OUT_OF_RANGE: {
+    status: 422,
+    title: 'The event time is too far in the past or in the future.',
+  },
+  RISK_EVENT_INVALID: { status: 422, title: 'The risk event is not valid.' },
+  RISK_LABEL_UNKNOWN_DECISION: { status: 422, title: 'A label names a decision that does not exist.' },
+  RISK_DECISION_NOT_FOUND: { status: 404, title: 'The risk decision does not exist.' },
+  RISK_CHALLENGE_NOT_FOUND: { status: 404, title: 'The risk challenge does not exist or has expired.' },
+  RISK_BACKTEST_NOT_FOUND: { status: 404, title: 'The back-test does not exist.' },
+  RISK_BACKTEST_STATE: { status: 409, title: 'The back-test is not in a state that allows this.' },
+  RISK_BACKTEST_TOO_LARGE: { status: 422, title: 'The back-test period holds more events than allowed.' },
+  // end risk engine
 
   // risk rules
   RISK_RULE_NOT_FOUND: { status: 404, title: 'The risk rule or rule version does not exist.' },

@@ -5,6 +5,7 @@ import * as m0002 from './migrations/0002_security.ts';
 import * as m0003 from './migrations/0003_identity.ts';
 import * as m0004 from './migrations/0004_console.ts';
 import * as m0005 from './migrations/0005_rules.ts';
+import * as m0006 from './migrations/0006_engine.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -13,6 +14,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0003_identity': m0003,
   '0004_console': m0004,
   '0005_rules': m0005,
+  '0006_engine': m0006,
 };
 
 class StaticProvider implements MigrationProvider {

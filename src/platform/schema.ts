@@ -50,6 +50,35 @@ export interface RiskDecisionsTable {
   input: Json<Record<string, unknown>>;
   latency_us: number;
   created_at: Timestamp;
+  /** When the end user acted; null on decisions older than the engine (use created_at). */
+  event_at: ColumnType<Date | null, Date | string | null | undefined, Date | string | null>;
+  score: Generated<number>;
+  degraded: Generated<boolean>;
+  detail: ColumnType<Record<string, unknown> | null, string | null | undefined, string | null>;
+}
+
+export interface RiskLabelsTable {
+  decision_id: string;
+  source: string;
+  label: 'fraud' | 'legit' | 'laundering';
+  scenario: string | null;
+  reported_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface RiskBacktestsTable {
+  id: string;
+  status: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+  params: Json<Record<string, unknown>>;
+  total: Generated<Int8>;
+  processed: Generated<Int8>;
+  result: Json<Record<string, unknown> | null>;
+  error: string | null;
+  created_by: string;
+  created_at: Timestamp;
+  started_at: Timestamp | null;
+  finished_at: Timestamp | null;
+  cancel_requested: Generated<boolean>;
 }
 
 export interface LedgerAccountsTable {
@@ -522,4 +551,6 @@ export interface Database {
   risk_rules: RiskRulesTable;
   risk_rule_versions: RiskRuleVersionsTable;
   risk_rule_set_head: RiskRuleSetHeadTable;
+  risk_labels: RiskLabelsTable;
+  risk_backtests: RiskBacktestsTable;
 }

@@ -49,6 +49,9 @@ interface Profile {
   loadedAt: number;
 }
 
+/** A money movement: the events limits apply to. */
+type MoneyEvent = RiskEvent & { currency: Currency };
+
 interface Refusal {
   code: string;
   message: string;
@@ -88,8 +91,36 @@ export class LimitPolicyGate implements RiskGate {
     private readonly options: LimitPolicyOptions = { profileTtlMs: PROFILE_TTL_MS },
   ) {}
 
-  async decide(event: RiskEvent): Promise<RiskDecision> {
+  async decide(raw: RiskEvent): Promise<RiskDecision> {
     const started = process.hrtime.bigint();
+    const decision = await this.check(raw, started);
+    riskDecisions.inc({ event_type: raw.type, outcome: decision.outcome });
+    return decision;
+  }
+
+  /**
+   * The limit checks of an event without counting it in the metrics (the risk engine
+   * combines them with its rules and counts the final decision). Events that move no
+   * money pass.
+   */
+  async check(raw: RiskEvent, started: bigint = process.hrtime.bigint()): Promise<RiskDecision> {
+    if (raw.currency === null) {
+      return {
+        id: newId('dec'),
+        eventType: raw.type,
+        subjectId: raw.customerId,
+        currency: null,
+        amountMinor: raw.amountMinor,
+        outcome: 'ALLOW',
+        reasonCodes: [],
+        customerMessage: null,
+        policy: LIMIT_POLICY_NAME,
+        input: { type: raw.type, customerId: raw.customerId },
+        latencyUs: Number((process.hrtime.bigint() - started) / 1000n),
+        createdAt: raw.at,
+      };
+    }
+    const event = raw as MoneyEvent;
     let outcome: RiskOutcome = 'ALLOW';
     const reasons: string[] = [];
     let message: string | null = null;
@@ -159,7 +190,6 @@ export class LimitPolicyGate implements RiskGate {
       latencyUs: Number((process.hrtime.bigint() - started) / 1000n),
       createdAt: event.at,
     };
-    riskDecisions.inc({ event_type: event.type, outcome });
     return decision;
   }
 
@@ -167,7 +197,9 @@ export class LimitPolicyGate implements RiskGate {
 
   /** Gives back the daily and monthly usage reserved by an allowed decision whose movement did not happen. */
   release(decision: RiskDecision): void {
-    if (!OUTGOING.has(decision.eventType) || decision.outcome === 'BLOCK') return;
+    if (!OUTGOING.has(decision.eventType) || decision.currency === null) return;
+    if (decision.outcome !== 'ALLOW' && decision.outcome !== 'REVIEW' && decision.outcome !== 'CHALLENGE')
+      return;
     const keys = this.usageKeys(decision.subjectId, decision.currency, decision.createdAt);
     for (const key of [keys.day, keys.month]) {
       const used = this.usage.get(key);
@@ -192,7 +224,7 @@ export class LimitPolicyGate implements RiskGate {
     return effectiveLimits(this.tiers, profile.tier, profile.overrides, currency);
   }
 
-  private singleCheck(event: RiskEvent, own: EffectiveLimits): Refusal | undefined {
+  private singleCheck(event: MoneyEvent, own: EffectiveLimits): Refusal | undefined {
     const limits = own.limits;
     if (!limits) {
       return {
@@ -212,7 +244,7 @@ export class LimitPolicyGate implements RiskGate {
   }
 
   private periodCheck(
-    event: RiskEvent,
+    event: MoneyEvent,
     own: EffectiveLimits,
     day: bigint,
     month: bigint,
@@ -242,7 +274,7 @@ export class LimitPolicyGate implements RiskGate {
    * recipient's balance, tier or cap.
    */
   private async capCheck(
-    event: RiskEvent,
+    event: MoneyEvent,
     ownerId: string,
     eff: EffectiveLimits,
     input: Record<string, unknown>,
@@ -348,7 +380,7 @@ export class LimitPolicyGate implements RiskGate {
   /** Makes sure the day's and the month's usage are in memory; loads both in one query when either is missing. */
   private async loadUsage(
     keys: { day: string; month: string },
-    event: RiskEvent,
+    event: MoneyEvent,
   ): Promise<{ day: bigint; month: bigint }> {
     const day = this.usage.get(keys.day);
     const month = this.usage.get(keys.month);
@@ -366,7 +398,7 @@ export class LimitPolicyGate implements RiskGate {
     return loaded;
   }
 
-  private async queryUsage(event: RiskEvent): Promise<{ day: bigint; month: bigint }> {
+  private async queryUsage(event: MoneyEvent): Promise<{ day: bigint; month: bigint }> {
     const offsetMs = this.config.dayOffsetMinutes * 60_000;
     const local = event.at.getTime() + offsetMs;
     const dayStart = new Date(local - (((local % DAY_MS) + DAY_MS) % DAY_MS) - offsetMs);

@@ -282,6 +282,8 @@ class Seeder {
       for (const [status, n] of await statusCounts(this.bulwark.dbHandle.db, table, ids)) {
         if (status === 'succeeded') this.tally.completed += n;
         else if (status === 'failed' || status === 'rejected') this.tally.failed += n;
+        // Held by a rule the plan did not foresee: it waits for an analyst like any hold.
+        else if (status === 'in_review') this.tally.held += n;
         else this.tally.pending += n;
       }
     }

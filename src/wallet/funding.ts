@@ -10,11 +10,13 @@ import { runIdempotent } from '../platform/idempotency.ts';
 import { newId } from '../platform/ids.ts';
 import { type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import { writeOutbox } from '../platform/outbox.ts';
+import { insertDecision } from '../risk/decision-store.ts';
 import type { RiskDecision } from '../risk/gate.ts';
 import { type AuditEvent, appendAudit, auditOf } from '../security/audit.ts';
 import type { Vault } from '../security/vault.ts';
 import { type ChannelAdapter, type ChannelCallback, verifyCallbackSignature } from './channels.ts';
 import type { Directory } from './directory.ts';
+import { type Challenger, contextFields, decideMovement } from './risk-step.ts';
 import { blocked, type RequestContext, type WalletRiskGate } from './service.ts';
 import { decisionView, problemResponse } from './views.ts';
 
@@ -69,6 +71,10 @@ type WithdrawalRow = {
  */
 export class FundingService {
   private readonly channels = new Map<string, ChannelAdapter>();
+  /** Step-up challenges for CHALLENGE outcomes (set once identity is built). */
+  challenger: Challenger | undefined;
+  /** Freezes the customer of a BLOCK_AND_FREEZE decision (the wallet's `enforceFreeze`). */
+  onFreeze: ((decision: RiskDecision) => Promise<void>) | undefined;
 
   constructor(
     private readonly db: Db,
@@ -109,16 +115,22 @@ export class FundingService {
     type: 'topup' | 'withdrawal',
     t: Awaited<ReturnType<FundingService['target']>>,
     ctx: RequestContext,
+    counterpartyId?: string,
   ): Promise<RiskDecision> {
-    return this.gate.decide({
-      type,
-      customerId: t.wallet.customerId,
-      currency: t.currency,
-      amountMinor: t.amount,
-      channel: t.channel.name,
-      ...(ctx.ip ? { ip: ctx.ip } : {}),
-      at: this.settings.clock.now(),
-    });
+    return decideMovement(
+      { db: this.db, gate: this.gate, challenger: this.challenger },
+      {
+        type,
+        customerId: t.wallet.customerId,
+        currency: t.currency,
+        amountMinor: t.amount,
+        ...(counterpartyId === undefined ? {} : { counterpartyId }),
+        ...contextFields(ctx),
+        channel: ctx.event?.channel ?? t.channel.name,
+        at: ctx.event?.occurredAt ?? this.settings.clock.now(),
+      },
+      ctx,
+    );
   }
 
   async topup(
@@ -191,7 +203,14 @@ export class FundingService {
     if (!/^[0-9]{8,34}$/.test(accountNumber)) {
       throw new AppError('VALIDATION_FAILED', 'bankAccount.accountNumber must be 8 to 34 digits.');
     }
-    const decision = await this.decide('withdrawal', { amount, currency, channel, wallet }, ctx);
+    const fingerprint = this.bankFingerprint(accountNumber);
+    // The bank account (by fingerprint, never its number) is the withdrawal's counterparty.
+    const decision = await this.decide(
+      'withdrawal',
+      { amount, currency, channel, wallet },
+      ctx,
+      `bank:${fingerprint.slice(0, 32)}`,
+    );
     const id = newId('wdr');
     const now = this.settings.clock.now().getTime();
     const review = decision.outcome === 'REVIEW';
@@ -199,7 +218,6 @@ export class FundingService {
       now + (review ? this.settings.reviewHoldTtlMs : this.settings.withdrawalTimeoutMs),
     );
     const masked = `****${accountNumber.slice(-4)}`;
-    const fingerprint = this.bankFingerprint(accountNumber);
     const allowed = decision.outcome === 'ALLOW' || review;
     const result = await this.ledger
       .submit({
@@ -283,6 +301,7 @@ export class FundingService {
         throw err;
       });
     if (result.replayed || !result.outcome.ok) this.gate.release(decision);
+    if (!result.replayed && decision.outcome === 'BLOCK_AND_FREEZE') await this.onFreeze?.(decision);
     if (!result.replayed && result.outcome.ok && result.outcome.hold && !review) {
       await channel.initiatePayout({
         withdrawalId: id,
@@ -638,26 +657,6 @@ function parsePayee(json: string): { accountNumber: string; holderName: string }
   if (typeof accountNumber !== 'string' || typeof holderName !== 'string')
     throw new Error('sealed payee is malformed');
   return { accountNumber, holderName };
-}
-
-async function insertDecision(tx: Tx, d: RiskDecision): Promise<void> {
-  await tx
-    .insertInto('risk_decisions')
-    .values({
-      id: d.id,
-      event_type: d.eventType,
-      subject_id: d.subjectId,
-      currency: d.currency,
-      amount_minor: d.amountMinor,
-      outcome: d.outcome,
-      reason_codes: JSON.stringify(d.reasonCodes),
-      customer_message: d.customerMessage,
-      policy: d.policy,
-      input: JSON.stringify(d.input),
-      latency_us: d.latencyUs,
-      created_at: d.createdAt,
-    })
-    .execute();
 }
 
 async function recordCallback(tx: Tx, channel: string, eventId: string): Promise<void> {

@@ -1,5 +1,5 @@
 import type { FastifyRequest } from 'fastify';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { actorOf, assertActsFor, principalOf } from '../access/principal.ts';
 import type { LedgerService } from '../ledger/service.ts';
 import { ENTRY_KINDS, type EntryKind } from '../ledger/types.ts';
@@ -9,6 +9,7 @@ import { runIdempotent } from '../platform/idempotency.ts';
 import { formatMinor } from '../platform/money.ts';
 import { SIGNATURE_HEADER } from './channels.ts';
 import type { FundingService } from './funding.ts';
+import { parseInstant, stepUpPassed, stepUpProofOf } from './risk-step.ts';
 import * as S from './schemas.ts';
 import type { RequestContext, WalletService } from './service.ts';
 import { accountView, holdView, statementLineView } from './views.ts';
@@ -31,6 +32,31 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
     actor: actorOf(req),
     requestId: req.id,
   });
+  /** A money movement's context: the end user's device, address and time, and the step-up state. */
+  const movementCtx = (req: FastifyRequest): RequestContext => {
+    const body = (req.body ?? {}) as { context?: Static<typeof S.EventContext> };
+    const c = body.context;
+    const p = principalOf(req);
+    return {
+      ...ctx(req),
+      event: {
+        deviceId: c?.deviceId,
+        // A signed-in customer's address is the request's; an integrator reports its user's.
+        ip: p.type === 'customer' ? req.ip : (c?.ip ?? req.ip),
+        geo: c?.geo,
+        channel: c?.channel,
+        occurredAt:
+          c?.occurredAt === undefined ? undefined : parseInstant(c.occurredAt, 'context.occurredAt'),
+      },
+      stepUp: {
+        operation: `${req.method} ${req.routeOptions.url ?? ''}`,
+        request: req.body ?? null,
+        proof: stepUpProofOf(req),
+        passed: stepUpPassed.has(req),
+        answeredBy: p.type === 'customer' ? 'customer' : 'integrator',
+      },
+    };
+  };
   /** A customer may touch only their own wallets; staff and API clients hold the route's permission. */
   const ownsAccount = async (req: FastifyRequest, accountId: string) => {
     if (principalOf(req).type !== 'customer') return;
@@ -260,7 +286,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
     },
     async (req, reply) => {
       await ownsAccount(req, req.body.fromWalletId);
-      const r = await wallet.transfer(req.body, ctx(req));
+      const r = await wallet.transfer(req.body, movementCtx(req));
       return sendResult(reply, r);
     },
   );
@@ -279,7 +305,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
     },
     async (req, reply) => {
       await ownsAccount(req, req.body.walletId);
-      return sendResult(reply, await wallet.pay(req.body, ctx(req)));
+      return sendResult(reply, await wallet.pay(req.body, movementCtx(req)));
     },
   );
 
@@ -296,7 +322,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         response: { 201: S.Movement, 202: S.Movement, ...problems },
       },
     },
-    async (req, reply) => sendResult(reply, await wallet.refund(req.params.id, req.body, ctx(req))),
+    async (req, reply) => sendResult(reply, await wallet.refund(req.params.id, req.body, movementCtx(req))),
   );
 
   app.post(
@@ -313,7 +339,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
     },
     async (req, reply) => {
       await ownsAccount(req, req.body.walletId);
-      const r = await funding.topup(req.body, ctx(req));
+      const r = await funding.topup(req.body, movementCtx(req));
       return sendStored(reply, r.response, r.replayed);
     },
   );
@@ -345,7 +371,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
     },
     async (req, reply) => {
       await ownsAccount(req, req.body.walletId);
-      return sendResult(reply, await funding.withdraw(req.body, ctx(req)));
+      return sendResult(reply, await funding.withdraw(req.body, movementCtx(req)));
     },
   );
 

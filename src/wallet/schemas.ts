@@ -68,10 +68,57 @@ export const Decision = Type.Object({
   customerMessage: Type.Union([Type.String(), Type.Null()]),
 });
 
+/** What the client knows about the end user's action; the risk engine decides with it. */
+export const EventContext = Type.Object(
+  {
+    deviceId: Type.Optional(
+      Type.String({
+        pattern: '^[A-Za-z0-9._:-]{1,128}$',
+        description: 'A stable id of the end user’s device.',
+      }),
+    ),
+    ip: Type.Optional(
+      Type.String({
+        minLength: 2,
+        maxLength: 45,
+        pattern: '^[0-9A-Fa-f.:]+$',
+        description: 'The end user’s IP address (integrators pass their user’s, not their server’s).',
+      }),
+    ),
+    geo: Type.Optional(
+      Type.Object(
+        {
+          country: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$', description: 'ISO 3166-1 alpha-2.' })),
+          region: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+          lat: Type.Optional(Type.Number({ minimum: -90, maximum: 90 })),
+          lon: Type.Optional(Type.Number({ minimum: -180, maximum: 180 })),
+        },
+        { additionalProperties: false },
+      ),
+    ),
+    channel: Type.Optional(Type.String({ pattern: '^[a-z][a-z0-9_]{0,31}$', examples: ['app'] })),
+    occurredAt: Type.Optional(
+      Type.String({
+        format: 'date-time',
+        description:
+          'When the end user acted: at most 5 minutes ahead of and 35 days behind the server’s time. Default: now.',
+      }),
+    ),
+  },
+  { additionalProperties: false, description: 'The end user’s device, address, region and time.' },
+);
+
+export const OpenedAt = Type.String({
+  format: 'date-time',
+  description:
+    'When the account was opened in the integrator’s own system (migrated customers): not in the future, at most 10 years back. Default: now.',
+});
+
 export const CreateCustomer = Type.Object(
   {
     displayName: Type.String({ minLength: 1, maxLength: 100, examples: ['Li Wei'] }),
     currencies: Type.Array(CurrencyCode, { minItems: 1, maxItems: 7, default: ['CNY'] }),
+    openedAt: Type.Optional(OpenedAt),
   },
   { additionalProperties: false },
 );
@@ -96,6 +143,7 @@ export const CreateMerchant = Type.Object(
       examples: [60],
     }),
     currencies: Type.Array(CurrencyCode, { minItems: 1, maxItems: 7, default: ['CNY'] }),
+    openedAt: Type.Optional(OpenedAt),
   },
   { additionalProperties: false },
 );
@@ -116,6 +164,7 @@ export const Transfer = Type.Object(
     amountMinor: AmountMinor,
     currency: CurrencyCode,
     memo: Type.Optional(Type.String({ maxLength: 140 })),
+    context: Type.Optional(EventContext),
   },
   { additionalProperties: false },
 );
@@ -127,6 +176,7 @@ export const Payment = Type.Object(
     amountMinor: AmountMinor,
     currency: CurrencyCode,
     orderRef: Type.Optional(Type.String({ maxLength: 64 })),
+    context: Type.Optional(EventContext),
   },
   { additionalProperties: false },
 );
@@ -135,6 +185,7 @@ export const Refund = Type.Object(
   {
     amountMinor: Type.Optional(AmountMinor),
     reason: Type.Optional(Type.String({ maxLength: 200 })),
+    context: Type.Optional(EventContext),
   },
   { additionalProperties: false },
 );
@@ -207,6 +258,7 @@ export const Topup = Type.Object(
     amountMinor: AmountMinor,
     currency: CurrencyCode,
     channel: Type.String({ default: 'simbank', maxLength: 32 }),
+    context: Type.Optional(EventContext),
   },
   { additionalProperties: false },
 );
@@ -224,6 +276,7 @@ export const Withdrawal = Type.Object(
       },
       { additionalProperties: false },
     ),
+    context: Type.Optional(EventContext),
   },
   { additionalProperties: false },
 );

@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { CommandOutcome, LedgerCommand, StoredResponse, SubmitResult } from '../ledger/commands.ts';
 import type { LedgerService } from '../ledger/service.ts';
@@ -12,11 +13,19 @@ import { writeOutbox } from '../platform/outbox.ts';
 import type { RiskDecision, RiskEvent } from '../risk/gate.ts';
 import { type ActorType, type AuditContext, appendAudit, auditOf } from '../security/audit.ts';
 import type { Directory } from './directory.ts';
+import {
+  type Challenger,
+  contextFields,
+  decideMovement,
+  type EventContext,
+  parseInstant,
+  type StepUpContext,
+} from './risk-step.ts';
 import { accountView, holdView, movementResponse, problemResponse } from './views.ts';
 
 /** What a risk gate must offer the wallet: decide, and give back reserved usage on failure. */
 export interface WalletRiskGate {
-  decide(event: RiskEvent): Promise<RiskDecision>;
+  decide(event: RiskEvent, options?: { stepUpPassed?: boolean }): Promise<RiskDecision>;
   release(decision: RiskDecision): void;
 }
 
@@ -29,6 +38,10 @@ export interface RequestContext {
    */
   actor?: { type: ActorType; id: string; role?: string };
   requestId?: string;
+  /** The end user's device, address, region and time, as the client reports them. */
+  event?: EventContext | undefined;
+  /** The operation and request a step-up proof is bound to, and the proof sent. */
+  stepUp?: StepUpContext | undefined;
 }
 
 export interface WalletSettings {
@@ -42,6 +55,9 @@ export interface WalletSettings {
  * risk gate first; the decision is stored with the movement in one ledger transaction.
  */
 export class WalletService {
+  /** Step-up challenges for CHALLENGE outcomes (set once identity is built). */
+  challenger: Challenger | undefined;
+
   constructor(
     readonly db: Db,
     readonly ledger: LedgerService,
@@ -51,8 +67,12 @@ export class WalletService {
     readonly log: Logger,
   ) {}
 
-  async createCustomer(input: { displayName: string; currencies: string[] }, ctx: RequestContext) {
+  async createCustomer(
+    input: { displayName: string; currencies: string[]; openedAt?: string | undefined },
+    ctx: RequestContext,
+  ) {
     const currencies = uniqueCurrencies(input.currencies);
+    const openedAt = this.openedAt(input.openedAt);
     let createdId: string | undefined;
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
       const id = newId('cus');
@@ -60,7 +80,7 @@ export class WalletService {
       const now = this.settings.clock.now();
       await tx
         .insertInto('customers')
-        .values({ id, display_name: input.displayName, created_at: now })
+        .values({ id, display_name: input.displayName, created_at: openedAt ?? now })
         .execute();
       for (const currency of currencies) {
         await this.ledger.openAccount({ kind: 'customer_wallet', currency, ownerId: id, createdAt: now }, tx);
@@ -73,6 +93,23 @@ export class WalletService {
     // The response shows the customer as it is now, for the first call and for replays.
     const id = createdId ?? storedId(result.response.body);
     return id ? { ...result, response: { statusCode: 201, body: await this.customerView(id) } } : result;
+  }
+
+  /** An account-opening date from the integrator's own system: not in the future, at most 10 years back. */
+  private openedAt(value: string | undefined): Date | undefined {
+    if (value === undefined) return undefined;
+    const d = parseInstant(value, 'openedAt');
+    const now = this.settings.clock.now().getTime();
+    if (d.getTime() > now + 60_000 || d.getTime() < now - 10 * 366 * 86_400_000) {
+      throw new AppError(
+        'VALIDATION_FAILED',
+        'openedAt must not be in the future nor more than 10 years back.',
+        {
+          field: 'openedAt',
+        },
+      );
+    }
+    return d;
   }
 
   async customerView(id: string) {
@@ -97,8 +134,12 @@ export class WalletService {
     return { statusCode: existing ? 200 : 201, body: accountView(account) };
   }
 
-  async createMerchant(input: { name: string; feeBps: number; currencies: string[] }, ctx: RequestContext) {
+  async createMerchant(
+    input: { name: string; feeBps: number; currencies: string[]; openedAt?: string | undefined },
+    ctx: RequestContext,
+  ) {
     const currencies = uniqueCurrencies(input.currencies);
+    const openedAt = this.openedAt(input.openedAt);
     let createdId: string | undefined;
     const result = await runIdempotent(this.db, ctx.idem, async (tx) => {
       const id = newId('mer');
@@ -106,7 +147,7 @@ export class WalletService {
       const now = this.settings.clock.now();
       await tx
         .insertInto('merchants')
-        .values({ id, name: input.name, fee_bps: input.feeBps, created_at: now })
+        .values({ id, name: input.name, fee_bps: input.feeBps, created_at: openedAt ?? now })
         .execute();
       for (const currency of currencies) {
         await this.ledger.openAccount({ kind: 'merchant', currency, ownerId: id, createdAt: now }, tx);
@@ -216,15 +257,16 @@ export class WalletService {
     ]);
     requireCurrency(from.currency, currency, from.id);
     requireCurrency(to.currency, currency, to.id);
-    const decision = await this.gate.decide({
-      type: 'transfer',
-      customerId: from.customerId,
-      counterpartyId: to.customerId,
-      currency,
-      amountMinor: amount,
-      ...(ctx.ip ? { ip: ctx.ip } : {}),
-      at: this.settings.clock.now(),
-    });
+    const decision = await this.decideMovement(
+      {
+        type: 'transfer',
+        customerId: from.customerId,
+        counterpartyId: to.customerId,
+        currency,
+        amountMinor: amount,
+      },
+      ctx,
+    );
     const metadata: Record<string, string> = { payerId: from.customerId, payeeId: to.customerId };
     if (input.memo) metadata.memo = input.memo;
     return this.move(
@@ -258,15 +300,16 @@ export class WalletService {
     if (!merchantAccount) {
       throw new AppError('CURRENCY_MISMATCH', `Merchant ${merchant.id} does not accept ${currency}.`);
     }
-    const decision = await this.gate.decide({
-      type: 'payment',
-      customerId: wallet.customerId,
-      counterpartyId: merchant.id,
-      currency,
-      amountMinor: amount,
-      ...(ctx.ip ? { ip: ctx.ip } : {}),
-      at: this.settings.clock.now(),
-    });
+    const decision = await this.decideMovement(
+      {
+        type: 'payment',
+        customerId: wallet.customerId,
+        counterpartyId: merchant.id,
+        currency,
+        amountMinor: amount,
+      },
+      ctx,
+    );
     const fee = applyBps(amount, merchant.feeBps);
     const metadata: Record<string, string> = {
       payerId: wallet.customerId,
@@ -309,14 +352,16 @@ export class WalletService {
     const amount = input.amountMinor === undefined ? undefined : parseAmountMinor(input.amountMinor);
     const payerId = payment.metadata.payerId ?? 'unknown';
     const remaining = payment.amountMinor - (await this.ledger.reversedMinor(payment.id));
-    const decision = await this.gate.decide({
-      type: 'refund',
-      customerId: payerId,
-      counterpartyId: payment.metadata.merchantId ?? 'unknown',
-      currency: payment.currency,
-      amountMinor: amount ?? (remaining > 0n ? remaining : 1n),
-      at: this.settings.clock.now(),
-    });
+    const decision = await this.decideMovement(
+      {
+        type: 'refund',
+        customerId: payerId,
+        counterpartyId: payment.metadata.merchantId ?? 'unknown',
+        currency: payment.currency,
+        amountMinor: amount ?? (remaining > 0n ? remaining : 1n),
+      },
+      ctx,
+    );
     const metadata: Record<string, string> = { paymentId: payment.id, payerId };
     if (payment.metadata.merchantId) metadata.merchantId = payment.metadata.merchantId;
     if (input.reason) metadata.reason = input.reason;
@@ -337,7 +382,10 @@ export class WalletService {
       idempotency: {
         ...ctx.idem,
         render: (outcome) => {
-          if (cmd.type === 'record') return blocked(decision);
+          if (cmd.type === 'record') {
+            // A refund held for review is not made: it waits for an analyst (the payer keeps the money paid).
+            return decision.outcome === 'REVIEW' ? awaitingReview(decision) : blocked(decision);
+          }
           if (!outcome.ok && outcome.error.code === 'LEDGER_REVERSAL_EXCEEDS_ORIGINAL') {
             return problemResponse(
               new AppError('WALLET_REFUND_EXCEEDS_PAYMENT', outcome.error.message, outcome.error.extra),
@@ -477,8 +525,88 @@ export class WalletService {
         throw err;
       });
     if (result.replayed || !result.outcome.ok) this.gate.release(decision);
+    if (!result.replayed && decision.outcome === 'BLOCK_AND_FREEZE') await this.enforceFreeze(decision);
     return result;
   }
+
+  /** The engine's decision on a movement, with the request's context and step-up state. */
+  private decideMovement(
+    e: Pick<RiskEvent, 'type' | 'customerId' | 'counterpartyId' | 'currency' | 'amountMinor'>,
+    ctx: RequestContext,
+  ): Promise<RiskDecision> {
+    return decideMovement(
+      { db: this.db, gate: this.gate, challenger: this.challenger },
+      { ...e, ...contextFields(ctx), at: ctx.event?.occurredAt ?? this.settings.clock.now() },
+      ctx,
+    );
+  }
+
+  /**
+   * Freezes the customer of a BLOCK_AND_FREEZE decision and marks the decision enforced,
+   * in one transaction. Runs right after the refusal is stored; the maintenance sweep
+   * (`enforcePendingFreezes`) finishes any that a crash interrupted. Idempotent.
+   */
+  async enforceFreeze(decision: Pick<RiskDecision, 'id' | 'subjectId' | 'reasonCodes'>): Promise<void> {
+    const ownerId = decision.subjectId;
+    await this.db.transaction().execute(async (tx) => {
+      const row = await tx
+        .selectFrom('risk_decisions')
+        .select(['outcome', sql<string | null>`detail->>'frozenAt'`.as('frozen_at')])
+        .where('id', '=', decision.id)
+        .forUpdate()
+        .executeTakeFirst();
+      if (!row || row.outcome !== 'BLOCK_AND_FREEZE' || row.frozen_at) return;
+      const owner = await tx
+        .selectFrom('customers')
+        .select('status')
+        .where('id', '=', ownerId)
+        .executeTakeFirst();
+      if (owner && owner.status === 'active') {
+        await this.applyOwnerStatus(
+          tx,
+          ownerId,
+          'frozen',
+          `risk decision ${decision.id}: ${decision.reasonCodes.join(', ')}`,
+          { actor: { type: 'system', id: 'risk-engine' } },
+        );
+      }
+      const now = this.settings.clock.now().toISOString();
+      await sql`update risk_decisions
+        set detail = jsonb_set(coalesce(detail, '{}'::jsonb), '{frozenAt}', to_jsonb(${now}::text))
+        where id = ${decision.id}`.execute(tx);
+    });
+    this.ownerStatusCommitted(ownerId);
+  }
+
+  /** Enforces BLOCK_AND_FREEZE decisions of the last week whose freeze did not happen yet. */
+  async enforcePendingFreezes(): Promise<number> {
+    const since = new Date(this.settings.clock.now().getTime() - 7 * 86_400_000);
+    const rows = await this.db
+      .selectFrom('risk_decisions')
+      .select(['id', 'subject_id', 'reason_codes'])
+      .where('outcome', '=', 'BLOCK_AND_FREEZE')
+      .where('created_at', '>=', since)
+      .where(sql<boolean>`detail->>'frozenAt' is null`)
+      .limit(100)
+      .execute();
+    for (const r of rows) {
+      if (r.subject_id === null) continue;
+      await this.enforceFreeze({ id: r.id, subjectId: r.subject_id, reasonCodes: r.reason_codes });
+    }
+    return rows.length;
+  }
+}
+
+/** A movement that waits for an analyst before it is made (202, with the decision). */
+export function awaitingReview(decision: RiskDecision): StoredResponse {
+  return problemResponse(new AppError('RISK_REVIEW', decision.customerMessage ?? undefined), {
+    decision: {
+      id: decision.id,
+      outcome: decision.outcome,
+      reasonCodes: decision.reasonCodes,
+      customerMessage: decision.customerMessage,
+    },
+  });
 }
 
 export function blocked(decision: RiskDecision): StoredResponse {

@@ -69,6 +69,9 @@ export interface Balance {
   available: bigint;
 }
 
+/** Accounts the helpers open are a year old unless a test asks for a new one (`null`). */
+export const ESTABLISHED = new Date(Date.now() - 365 * 86_400_000).toISOString();
+
 export class Api {
   /** Every response body this client received, to check what never leaks. */
   readonly seen: string[] = [];
@@ -138,11 +141,21 @@ export class Api {
   }
 
   /**
-   * A customer with one wallet per currency, verified through the KYC API to `tier` (2 by
+   * A customer with one wallet per currency, opened a year ago by default (an established
+   * customer: the starter rules on young accounts stay out of tests about something else), verified through the KYC API to `tier` (2 by
    * default, so the tests' amounts fit its limits); returns the customer id and the first wallet id.
    */
-  async customer(displayName: string, currencies: string[] = ['CNY'], tier: KycTier = 2) {
-    const res = await this.post('/v1/customers', { displayName, currencies });
+  async customer(
+    displayName: string,
+    currencies: string[] = ['CNY'],
+    tier: KycTier = 2,
+    openedAt: string | null = ESTABLISHED,
+  ) {
+    const res = await this.post('/v1/customers', {
+      displayName,
+      currencies,
+      ...(openedAt === null ? {} : { openedAt }),
+    });
     expect(res.status, res.text).toBe(201);
     const id = str(res.body, 'id');
     if (tier !== 0) await this.verify(id, displayName, tier);
@@ -167,8 +180,13 @@ export class Api {
   }
 
   /** A merchant accepting CNY; returns its id and its CNY account id. */
-  async merchant(name: string, feeBps: number) {
-    const res = await this.post('/v1/merchants', { name, feeBps, currencies: ['CNY'] });
+  async merchant(name: string, feeBps: number, openedAt: string | null = ESTABLISHED) {
+    const res = await this.post('/v1/merchants', {
+      name,
+      feeBps,
+      currencies: ['CNY'],
+      ...(openedAt === null ? {} : { openedAt }),
+    });
     expect(res.status, res.text).toBe(201);
     return { id: str(res.body, 'id'), accountId: str(res.body, 'accounts', 0, 'id') };
   }

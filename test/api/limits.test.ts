@@ -5,11 +5,14 @@ import { newId } from '../../src/platform/ids.ts';
 import { DATABASES, type TestBulwark, useBulwark } from '../helpers.ts';
 import { Api, at, expectProblem, type Reply, str } from './client.ts';
 
-/** Asserts a refusal by the gate with one reason code; returns the message the customer is shown. */
+/**
+ * Asserts a refusal by a limit: its reason code leads (rules that also matched follow it);
+ * returns the message the customer is shown, which is the limit's.
+ */
 function expectBlocked(res: Reply, reason: string): string {
   expectProblem(res, 422, 'RISK_BLOCKED');
   expect(at(res.body, 'decision', 'outcome')).toBe('BLOCK');
-  expect(at(res.body, 'decision', 'reasonCodes')).toEqual([reason]);
+  expect(at(res.body, 'decision', 'reasonCodes', 0)).toBe(reason);
   return str(res.body, 'decision', 'customerMessage');
 }
 
@@ -26,7 +29,8 @@ async function atTime<T>(bw: TestBulwark, iso: string, fn: (clock: ManualClock) 
 
 for (const target of DATABASES) {
   describe(`tier limits on ${target.name}`, () => {
-    const bw = useBulwark(target);
+    // Limits alone: the starter rules would add their own holds and challenges to these amounts.
+    const bw = useBulwark(target, { starterRules: false });
     const api = new Api(bw);
     const topup = (walletId: string, amountMinor: string, currency = 'CNY') =>
       api.post('/v1/topups', { walletId, amountMinor, currency, channel: 'simbank' });
@@ -129,7 +133,7 @@ for (const target of DATABASES) {
       await api.topup(two.walletId, '5000000');
       const large = await api.transfer(two.walletId, to.walletId, '2000000');
       expect(large.status, large.text).toBe(202);
-      expect(at(large.body, 'decision', 'reasonCodes')).toEqual(['LARGE_AMOUNT']);
+      expect(at(large.body, 'decision', 'reasonCodes')).toContain('LARGE_AMOUNT');
     });
 
     it('applies an approved override instead of the tier limits, and shows it', async () => {

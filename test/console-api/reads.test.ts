@@ -185,7 +185,7 @@ for (const target of DATABASES) {
         expect(decisions[0]).toMatchObject({
           eventType: 'transfer',
           outcome: 'REVIEW',
-          reasonCodes: ['LARGE_AMOUNT'],
+          reasonCodes: expect.arrayContaining(['LARGE_AMOUNT']),
           amountMinor: '2000000',
           currency: 'CNY',
         });
@@ -193,7 +193,7 @@ for (const target of DATABASES) {
         expect(ids(arr(body, 'pendingHolds'))).toEqual([str(held.body, 'holdId')]);
         expect(at(body, 'pendingHolds', 0)).toMatchObject({
           counterpartyId: registered.id,
-          decision: { outcome: 'REVIEW', reasonCodes: ['LARGE_AMOUNT'] },
+          decision: { outcome: 'REVIEW', reasonCodes: expect.arrayContaining(['LARGE_AMOUNT']) },
         });
         const voided = await analyst.post(`/v1/holds/${str(held.body, 'holdId')}/void`, { reason: 'test' });
         expect(voided.status, voided.text).toBe(200);
@@ -257,7 +257,7 @@ for (const target of DATABASES) {
           ownerId: rich.id,
           ownerName: 'Alice Search',
           entryId: null,
-          decision: { outcome: 'REVIEW', reasonCodes: ['LARGE_AMOUNT'] },
+          decision: { outcome: 'REVIEW', reasonCodes: expect.arrayContaining(['LARGE_AMOUNT']) },
         });
         expect(str(items[0], 'decision', 'customerMessage')).toContain('review');
         expect(Date.parse(str(items[0], 'expiresAt'))).toBeGreaterThan(Date.now());
@@ -341,7 +341,7 @@ for (const target of DATABASES) {
         );
         expect(reviews[0]).toMatchObject({
           eventType: 'transfer',
-          reasonCodes: ['LARGE_AMOUNT'],
+          reasonCodes: expect.arrayContaining(['LARGE_AMOUNT']),
           amountMinor: '2000000',
           currency: 'CNY',
         });
@@ -353,7 +353,7 @@ for (const target of DATABASES) {
         const blocks = arr(await ok(analyst, '/v1/decisions?outcome=BLOCK'), 'items');
         expect(blocks[0]).toMatchObject({
           id: str(blocked.body, 'decision', 'id'),
-          reasonCodes: ['TIER_SINGLE_LIMIT'],
+          reasonCodes: expect.arrayContaining(['TIER_SINGLE_LIMIT']),
           customerId: rich.id,
         });
 
@@ -404,7 +404,7 @@ for (const target of DATABASES) {
         expect(at(story, 'decision')).toMatchObject({
           id: str(held.body, 'decision', 'id'),
           outcome: 'REVIEW',
-          reasonCodes: ['LARGE_AMOUNT'],
+          reasonCodes: expect.arrayContaining(['LARGE_AMOUNT']),
           eventType: 'payment',
           input: { customerId: rich.id, amountMinor: '2500000' },
         });

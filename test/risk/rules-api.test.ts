@@ -15,6 +15,34 @@ interface Example {
 
 /** For each starter rule, an event it must catch and a close one it must let through. */
 const STARTER_EXAMPLES: Record<string, { hit: Example; miss: Example }> = {
+  mule_fast_outbound: {
+    hit: {
+      event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '900000', currency: 'CNY' },
+      features: {
+        'customer.accountAgeDays': 6,
+        'customer.received.count_24h': 9,
+        'customer.received.sum_24h': '1000000',
+      },
+    },
+    miss: {
+      event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '900000', currency: 'CNY' },
+      features: {
+        'customer.accountAgeDays': 400,
+        'customer.received.count_24h': 9,
+        'customer.received.sum_24h': '1000000',
+      },
+    },
+  },
+  structuring_below_threshold: {
+    hit: {
+      event: { type: 'transfer', customerId: 'cus_a', amountMinor: '4950000', currency: 'CNY' },
+      features: { 'customer.out.count_24h': 2 },
+    },
+    miss: {
+      event: { type: 'transfer', customerId: 'cus_a', amountMinor: '5050000', currency: 'CNY' },
+      features: { 'customer.out.count_24h': 2 },
+    },
+  },
   ato_new_device_withdrawal: {
     hit: {
       event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '300000', currency: 'CNY' },

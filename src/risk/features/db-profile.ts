@@ -125,8 +125,24 @@ export class DbProfileSource implements ProfileSource {
     }
     if (event.deviceId !== undefined) {
       const key = `${event.customerId}|${event.deviceId}`;
-      const seen = await (this.devices.get(key) ?? Promise.resolve(null));
-      if (!seen) this.devices.set(key, Promise.resolve(when));
+      const seen = await (this.devices.get(key) ?? this.device(event.customerId, event.deviceId));
+      if (!seen) {
+        this.devices.set(key, Promise.resolve(when));
+        // A device an integrator reports is remembered like one a customer signs in from.
+        await this.db
+          .insertInto('devices')
+          .values({
+            subject_id: event.customerId,
+            device_id: event.deviceId,
+            user_agent: null,
+            first_ip: event.ip ?? null,
+            last_ip: event.ip ?? null,
+            first_seen_at: when,
+            last_seen_at: when,
+          })
+          .onConflict((oc) => oc.columns(['subject_id', 'device_id']).doNothing())
+          .execute();
+      }
     }
     if (OUTGOING_TYPES.has(event.type) && event.currency !== undefined) {
       const key = `${event.customerId}|${event.currency}`;
@@ -174,6 +190,19 @@ export class DbProfileSource implements ProfileSource {
         .orderBy('seq', 'desc')
         .limit(1)
         .executeTakeFirst();
+      // Changes an integrator asked the engine about (and went ahead with) count too.
+      const reported = await this.db
+        .selectFrom('risk_decisions')
+        .select(['event_type', sql<Date>`max(coalesce(event_at, created_at))`.as('at')])
+        .where('subject_id', '=', id)
+        .where('event_type', 'in', ['password_change', 'phone_change'])
+        .where('outcome', 'in', ['ALLOW', 'CHALLENGE'])
+        .groupBy('event_type')
+        .execute();
+      const reportedAt = (type: string) => {
+        const r = reported.find((x) => x.event_type === type);
+        return r ? new Date(r.at) : null;
+      };
       const pw = row.password_changed_at;
       const loginCreated = row.login_created_at;
       // Registration sets the password; only a later change or reset counts as a change.
@@ -181,8 +210,8 @@ export class DbProfileSource implements ProfileSource {
       return {
         createdAt: row.created_at,
         kycTier: row.kyc_tier,
-        passwordChangedAt: changed,
-        phoneChangedAt: phone ? phone.at : null,
+        passwordChangedAt: latest(changed, reportedAt('password_change')),
+        phoneChangedAt: latest(phone ? phone.at : null, reportedAt('phone_change')),
       };
     });
   }
@@ -245,4 +274,10 @@ export class DbProfileSource implements ProfileSource {
       return row?.created_at;
     });
   }
+}
+
+function latest(a: Date | null, b: Date | null): Date | null {
+  if (!a) return b;
+  if (!b) return a;
+  return a.getTime() >= b.getTime() ? a : b;
 }

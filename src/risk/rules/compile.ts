@@ -1,19 +1,39 @@
 import { type CelResult, celEnv, plan } from '@bufbuild/cel';
 import { type CelIssue, checkExpression } from './check.ts';
+import { compileFast, type FastProgram, RuleInputs } from './fast.ts';
 import { ruleMessage } from './messages.ts';
 import { RULE_LIMITS, type RuleDefinition, type RuleState } from './model.ts';
 import { RULE_ENV, type RuleBindings } from './schema.ts';
 
-/** A planned expression: parsing, checking and planning happened once; this only evaluates. */
-export type Program = (bindings: RuleBindings) => CelResult;
+/**
+ * A compiled expression: parsing, checking and planning happened once; this only
+ * evaluates. Given an evaluation's inputs it runs the fast program when the expression
+ * has one and the interpreter otherwise; given CEL bindings it runs the interpreter.
+ */
+export type Program = (inputs: RuleBindings | RuleInputs) => CelResult;
 
-export type CompileResult = { ok: true; program: Program } | { ok: false; errors: CelIssue[] };
+/** How a compiled expression is evaluated on an evaluation's inputs. */
+export type ProgramMode = 'fast' | 'interpreter';
+
+export type CompileResult =
+  | {
+      ok: true;
+      program: Program;
+      mode: ProgramMode;
+      /** The interpreter's plan, the reference the fast program is tested against. */
+      interpret: (bindings: RuleBindings) => CelResult;
+      /** The fast program, when the expression has one. */
+      fast: FastProgram | undefined;
+    }
+  | { ok: false; errors: CelIssue[] };
 
 /** One rule version ready to evaluate. */
 export interface CompiledRule extends RuleDefinition {
   /** Shadow rules are evaluated and reported, never acted on. */
   shadow: boolean;
   program: Program;
+  /** Whether the rule runs compiled (`fast`) or interpreted: reported, and measured by the bench. */
+  mode?: ProgramMode;
 }
 
 /** A version of the live rule set (active and shadow versions), compiled once. */
@@ -33,7 +53,10 @@ export interface LiveVersion extends RuleDefinition {
 
 const env = celEnv();
 
-/** Parses, type-checks and plans an expression; a problem comes back with its line and column. */
+/**
+ * Parses, type-checks and plans an expression, and compiles it to a fast program when it
+ * uses only what the fast compiler covers; a problem comes back with its line and column.
+ */
 export function compileExpression(expression: string): CompileResult {
   if (expression.length > RULE_LIMITS.expressionMax) {
     return {
@@ -50,7 +73,12 @@ export function compileExpression(expression: string): CompileResult {
   const checked = checkExpression(expression, RULE_ENV);
   if (!checked.ok) return checked;
   const planned = plan(env, checked.parsed);
-  return { ok: true, program: (bindings) => planned(bindings) };
+  const interpret = (bindings: RuleBindings): CelResult => planned(bindings);
+  const fast = compileFast(checked.parsed);
+  const program: Program = fast
+    ? (inputs) => (inputs instanceof RuleInputs ? fast(inputs.fast) : planned(inputs))
+    : (inputs) => planned(inputs instanceof RuleInputs ? inputs.cel() : inputs);
+  return { ok: true, program, mode: fast ? 'fast' : 'interpreter', interpret, fast };
 }
 
 /** A problem with a rule's fields other than its expression. */
@@ -128,6 +156,7 @@ export class RuleCompiler {
         warningKey: v.warningKey,
         shadow: v.state === 'shadow',
         program: compiled.program,
+        mode: compiled.mode,
       });
     }
     return { revision, rules, invalid, compiledAt: new Date() };

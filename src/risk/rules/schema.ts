@@ -212,7 +212,10 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 
 /** A value as the CEL type of a feature, or a message saying why it does not fit. */
-function featureValue(type: FeatureType, v: number | bigint | boolean | string): Leaf | { error: string } {
+export function featureValue(
+  type: FeatureType,
+  v: number | bigint | boolean | string,
+): Leaf | { error: string } {
   switch (type) {
     case 'bool':
       return typeof v === 'boolean' ? v : { error: 'a bool is expected' };

@@ -1,3 +1,4 @@
+import type { LiveVersion } from './compile.ts';
 import type { StarterRule } from './store.ts';
 
 /**
@@ -174,4 +175,48 @@ export const STARTER_RULES: readonly StarterRule[] = [
     messageKey: 'risk.msg.review',
     warningKey: null,
   },
+  {
+    id: 'mule_fast_outbound',
+    name: 'Mule account: money that just arrived from many payers leaves at once',
+    description:
+      'A young account (under 30 days) that received five or more payments today sends on at least half of what arrived: the collect-and-forward pattern of money mules.',
+    expression: `event.type in ['withdrawal', 'transfer']
+  && features.customer.accountAgeDays < 30
+  && features.customer.received.count_24h >= 5
+  && amount * 2 >= features.customer.received.sum_24h`,
+    action: 'REVIEW',
+    score: 45,
+    reasonCode: 'MULE_FAST_OUTBOUND',
+    messageKey: 'risk.msg.review',
+    warningKey: null,
+  },
+  {
+    id: 'structuring_below_threshold',
+    name: 'Structuring: repeated amounts just below the 50,000 CNY reporting threshold',
+    description:
+      'A third or later outgoing movement within a day of 45,000 to 49,999.99 CNY: splitting money to stay under the large-value report.',
+    expression: `event.type in ['transfer', 'withdrawal']
+  && event.currency == 'CNY' && amount >= 4500000 && amount < 5000000
+  && features.customer.out.count_24h >= 2`,
+    action: 'REVIEW',
+    score: 40,
+    reasonCode: 'STRUCTURING_BELOW_THRESHOLD',
+    messageKey: 'risk.msg.review',
+    warningKey: null,
+  },
 ];
+
+/** The starter rules as acting first versions, for engines built without a store (tests, benchmarks). */
+export function starterLiveVersions(): LiveVersion[] {
+  return STARTER_RULES.map((r) => ({
+    ruleId: r.id,
+    version: 1,
+    expression: r.expression,
+    action: r.action,
+    score: r.score,
+    reasonCode: r.reasonCode,
+    messageKey: r.messageKey,
+    warningKey: r.warningKey,
+    state: 'active',
+  }));
+}

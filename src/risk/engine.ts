@@ -1,0 +1,398 @@
+import type { Logger } from 'pino';
+import { Histogram } from 'prom-client';
+import { AppError } from '../platform/errors.ts';
+import { newId } from '../platform/ids.ts';
+import { registry, riskDecisions } from '../platform/metrics.ts';
+import { CURRENCIES } from '../platform/money.ts';
+import { analystExplanation, customerMessages, warningsOf } from './explain.ts';
+import type { FeatureComputer, FeatureValue } from './features/compute.ts';
+import type { FeatureEvent } from './features/velocity-events.ts';
+import type { RiskDecision, RiskEvent, RiskEventType, RiskOutcome } from './gate.ts';
+import type { LimitPolicyGate } from './limit-policy.ts';
+import type { CompiledRuleSet } from './rules/compile.ts';
+import type { RuleEngine, RuleEvaluation } from './rules/evaluate.ts';
+import type { MODEL_LEVELS } from './rules/features.ts';
+import { ACTION_SEVERITY } from './rules/model.ts';
+import { isRuleEventType, type RuleEvent } from './rules/schema.ts';
+
+/**
+ * The real-time risk engine behind the wallet's `RiskGate`: every money movement and
+ * every sensitive account event is decided here before it takes effect.
+ *
+ *   event → limits (KYC tier, review threshold)  ┐
+ *         → features (velocity, profile; within the deadline) → model score → rules
+ *         → outcome = the most severe of limits, rules and, when degraded, the fail-safe policy
+ *
+ * A CHALLENGE the customer already answered (a valid step-up proof for this exact
+ * request) becomes ALLOW, unless something more severe also acted. Every decision keeps
+ * its input, the features, the rules evaluated and hit with their versions, the score,
+ * the messages for the customer in both languages and the analyst's explanation.
+ */
+
+/** A machine-learned score: one more input of the rules (`features.model.*`). */
+export interface RiskModel {
+  readonly name: string;
+  score(
+    features: Readonly<Record<string, FeatureValue>>,
+    event: RuleEvent,
+  ): ModelOutput | Promise<ModelOutput>;
+}
+
+export interface ModelOutput {
+  /** Probability-like, 0 to 1. */
+  score: number;
+  level: (typeof MODEL_LEVELS)[number];
+  /** Each feature's contribution to the score, largest first (for explanations). */
+  contributions?: Array<{ feature: string; value: number }>;
+}
+
+/** What a degraded decision falls back to for one event type (amounts in major units of its currency). */
+export interface FailSafeRule {
+  outcome: RiskOutcome;
+  /** The fallback applies from this amount up; smaller amounts pass. */
+  fromMajor?: number;
+}
+
+export interface FailSafePolicy {
+  /** Milliseconds the feature sources and the model get before the engine decides without them. */
+  deadlineMs: number;
+  byType: Partial<Record<RiskEventType, FailSafeRule>>;
+}
+
+export const DEFAULT_FAIL_SAFE: FailSafePolicy = {
+  deadlineMs: 50,
+  byType: {
+    withdrawal: { outcome: 'REVIEW' },
+    transfer: { outcome: 'REVIEW', fromMajor: 1_000 },
+    payment: { outcome: 'REVIEW', fromMajor: 2_000 },
+    refund: { outcome: 'REVIEW', fromMajor: 1_000 },
+    card_binding: { outcome: 'CHALLENGE' },
+    bank_account_binding: { outcome: 'CHALLENGE' },
+    phone_change: { outcome: 'CHALLENGE' },
+    password_change: { outcome: 'CHALLENGE' },
+    email_change: { outcome: 'CHALLENGE' },
+    device_change: { outcome: 'CHALLENGE' },
+  },
+};
+
+/** How far an event's own time may lie from the decision time. */
+export interface EventTimeBounds {
+  maxAgeMs: number;
+  maxLeadMs: number;
+}
+
+export const DEFAULT_EVENT_TIME_BOUNDS: EventTimeBounds = {
+  maxAgeMs: 35 * 86_400_000,
+  maxLeadMs: 5 * 60_000,
+};
+
+/** The limit layer: tier limits and the review threshold (`LimitPolicyGate`). */
+export type LimitChecker = Pick<LimitPolicyGate, 'check' | 'release'>;
+
+export interface RiskEngineDeps {
+  limits: LimitChecker;
+  features: FeatureComputer;
+  rules: RuleEngine;
+  model?: RiskModel | undefined;
+  failSafe?: FailSafePolicy | undefined;
+  eventTime?: EventTimeBounds | undefined;
+  now: () => Date;
+  log?: Logger | undefined;
+}
+
+export interface DecideOptions {
+  /** The customer answered a step-up for exactly this request: a CHALLENGE is satisfied. */
+  stepUpPassed?: boolean;
+}
+
+export const ENGINE_POLICY_NAME = 'risk-engine/1';
+
+const decisionLatency = new Histogram({
+  name: 'bulwark_risk_decision_seconds',
+  help: 'Risk engine decision latency by event type',
+  labelNames: ['event_type', 'degraded'] as const,
+  buckets: [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+  registers: [registry],
+});
+
+const TIMEOUT = Symbol('timeout');
+
+async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<typeof TIMEOUT>((resolve) => {
+    timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([p.catch((): typeof TIMEOUT => TIMEOUT), late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function severer(a: RiskOutcome, b: RiskOutcome): RiskOutcome {
+  return ACTION_SEVERITY[b] > ACTION_SEVERITY[a] ? b : a;
+}
+
+/** Feature values as JSON (bigints as strings). */
+function jsonFeatures(f: Readonly<Record<string, FeatureValue>>): Record<string, string | number | boolean> {
+  const out: Record<string, string | number | boolean> = {};
+  for (const [k, v] of Object.entries(f)) out[k] = typeof v === 'bigint' ? v.toString() : v;
+  return out;
+}
+
+/** The event as stored with its decision: what a back-test replays. */
+export function eventSnapshot(e: RiskEvent): Record<string, unknown> {
+  const s: Record<string, unknown> = {
+    type: e.type,
+    customerId: e.customerId,
+    counterpartyId: e.counterpartyId ?? null,
+    amountMinor: e.amountMinor.toString(),
+    currency: e.currency,
+    channel: e.channel ?? null,
+    at: e.at.toISOString(),
+  };
+  if (e.deviceId !== undefined) s.deviceId = e.deviceId;
+  if (e.ip !== undefined) s.ip = e.ip;
+  if (e.geo !== undefined) s.geo = e.geo;
+  if (e.failed) s.failed = true;
+  return s;
+}
+
+/** The event as the features and rules see it. */
+export function featureEventOf(e: RiskEvent & { type: RuleEvent['type'] }): FeatureEvent {
+  const fe: FeatureEvent = {
+    type: e.type,
+    customerId: e.customerId,
+    amountMinor: e.amountMinor,
+    at: e.at,
+  };
+  if (e.currency !== null) fe.currency = e.currency;
+  if (e.counterpartyId !== undefined) fe.counterpartyId = e.counterpartyId;
+  if (e.channel !== undefined) fe.channel = e.channel;
+  if (e.deviceId !== undefined) fe.deviceId = e.deviceId;
+  if (e.ip !== undefined) fe.ip = e.ip;
+  if (e.geo !== undefined) fe.geo = e.geo;
+  if (e.failed) fe.failed = true;
+  return fe;
+}
+
+export class RiskEngine {
+  private readonly failSafe: FailSafePolicy;
+  private readonly bounds: EventTimeBounds;
+  private readonly expressionsBySet = new WeakMap<CompiledRuleSet, Map<string, string>>();
+
+  constructor(private readonly deps: RiskEngineDeps) {
+    this.failSafe = deps.failSafe ?? DEFAULT_FAIL_SAFE;
+    this.bounds = deps.eventTime ?? DEFAULT_EVENT_TIME_BOUNDS;
+  }
+
+  /** The engine's clock (the decision time). */
+  now(): Date {
+    return this.deps.now();
+  }
+
+  /** The deadline feature sources and the model get. */
+  get deadlineMs(): number {
+    return this.failSafe.deadlineMs;
+  }
+
+  /** Refuses an event whose own time is too far from now (a clock gone wrong, or a replay). */
+  checkEventTime(at: Date, now: Date = this.deps.now()): void {
+    const t = at.getTime();
+    if (!Number.isFinite(t)) throw new AppError('RISK_EVENT_INVALID', 'The event time is not a valid date.');
+    if (t > now.getTime() + this.bounds.maxLeadMs) {
+      throw new AppError(
+        'RISK_EVENT_TIME_OUT_OF_RANGE',
+        `The event time ${at.toISOString()} is more than ${Math.round(this.bounds.maxLeadMs / 60_000)} minutes ahead of the server's time.`,
+      );
+    }
+    if (t < now.getTime() - this.bounds.maxAgeMs) {
+      throw new AppError(
+        'RISK_EVENT_TIME_OUT_OF_RANGE',
+        `The event time ${at.toISOString()} is more than ${Math.round(this.bounds.maxAgeMs / 86_400_000)} days in the past.`,
+      );
+    }
+  }
+
+  async decide(event: RiskEvent, options: DecideOptions = {}): Promise<RiskDecision> {
+    const started = process.hrtime.bigint();
+    const decidedAt = this.deps.now();
+    this.checkEventTime(event.at, decidedAt);
+    if (!isRuleEventType(event.type)) {
+      // Releases and adjustments are not customer actions: the limits alone speak.
+      const d = await this.deps.limits.check(event, started);
+      const decision: RiskDecision = { ...d, createdAt: decidedAt, eventAt: event.at };
+      riskDecisions.inc({ event_type: event.type, outcome: decision.outcome });
+      return decision;
+    }
+    const ruleType = event.type;
+    const fe = featureEventOf({ ...event, type: ruleType });
+    const deadline = this.failSafe.deadlineMs;
+
+    const [limit, computed] = await Promise.all([
+      this.deps.limits.check(event, started),
+      this.deps.features.compute(fe, decidedAt, { deadlineMs: deadline }),
+    ]);
+    const features = computed.features;
+    const degraded: string[] = [...computed.degraded];
+
+    let model: (ModelOutput & { name: string }) | null = null;
+    if (this.deps.model) {
+      const m = this.deps.model;
+      const left = deadline - Number(process.hrtime.bigint() - started) / 1e6;
+      const out = await within(
+        Promise.resolve().then(() => m.score(features, fe)),
+        left,
+      );
+      if (out === TIMEOUT || !Number.isFinite(out.score)) degraded.push('model');
+      else {
+        model = { ...out, name: m.name };
+        features['model.score'] = out.score;
+        features['model.level'] = out.level;
+      }
+    }
+
+    let rules: RuleEvaluation | undefined;
+    let set: CompiledRuleSet | undefined;
+    try {
+      set = await this.deps.rules.ruleSet();
+      rules = await this.deps.rules.evaluate(fe, features, decidedAt);
+    } catch (err) {
+      degraded.push('rules');
+      this.deps.log?.error({ err }, 'risk rules unavailable; deciding by limits and the fail-safe policy');
+    }
+
+    let outcome: RiskOutcome = limit.outcome;
+    if (rules) outcome = severer(outcome, rules.outcome);
+    let failSafeOutcome: RiskOutcome | null = null;
+    if (degraded.length > 0) {
+      failSafeOutcome = this.failSafeFor(event);
+      if (failSafeOutcome) outcome = severer(outcome, failSafeOutcome);
+    }
+    let challengePassed = false;
+    if (outcome === 'CHALLENGE' && options.stepUpPassed) {
+      outcome = 'ALLOW';
+      challengePassed = true;
+    }
+
+    const reasonCodes = [...limit.reasonCodes, ...(rules?.reasonCodes ?? [])];
+    if (failSafeOutcome && outcome === failSafeOutcome && ACTION_SEVERITY[failSafeOutcome] > 0) {
+      reasonCodes.push('FAIL_SAFE');
+    }
+    const uniqueReasons = [...new Set(reasonCodes)];
+
+    // The limit's own words when a limit refused; otherwise the rules' (or the hold's reasons).
+    const limitDecided =
+      limit.outcome !== 'ALLOW' && ACTION_SEVERITY[limit.outcome] >= ACTION_SEVERITY[outcome];
+    const messages =
+      limitDecided && limit.customerMessage && limit.outcome === 'BLOCK'
+        ? { en: limit.customerMessage, zhCN: limit.customerMessage }
+        : customerMessages(outcome, uniqueReasons, rules?.messageKey ?? null);
+    const warnings = outcome === 'CHALLENGE' ? warningsOf(rules?.warningKeys ?? []) : [];
+    const score = (rules?.score ?? 0) + (model ? model.score * 100 : 0);
+
+    const expressions = set ? this.expressionsOf(set) : new Map<string, string>();
+    const explanation = analystExplanation({
+      outcome,
+      currency: event.currency,
+      hits: rules?.hits ?? [],
+      expressions,
+      features,
+      limitReasons: limit.reasonCodes,
+      limitMessage: limit.outcome !== 'ALLOW' ? limit.customerMessage : null,
+      degraded,
+      failSafeOutcome,
+      model,
+      challengePassed,
+      ruleErrors: rules?.errors ?? [],
+    });
+
+    const latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
+    const decision: RiskDecision = {
+      id: newId('dec'),
+      eventType: event.type,
+      subjectId: event.customerId,
+      currency: event.currency,
+      amountMinor: event.amountMinor,
+      outcome,
+      reasonCodes: uniqueReasons,
+      customerMessage: messages?.en ?? null,
+      policy: ENGINE_POLICY_NAME,
+      input: { ...eventSnapshot(event), limits: limit.input },
+      latencyUs,
+      createdAt: decidedAt,
+      eventAt: event.at,
+      score,
+      degraded: degraded.length > 0,
+      warnings,
+      detail: {
+        features: jsonFeatures(features),
+        missing: computed.missing,
+        degradedSources: degraded,
+        failSafe: failSafeOutcome,
+        limits: { outcome: limit.outcome, reasonCodes: limit.reasonCodes },
+        rules: rules
+          ? {
+              revision: rules.revision,
+              outcome: rules.outcome,
+              score: rules.score,
+              hits: rules.hits,
+              errors: rules.errors,
+              inputErrors: rules.inputErrors,
+              withShadow: rules.withShadow,
+              evaluated: rules.latency.rules.map((r) => `${r.ruleId}@${r.version}`),
+            }
+          : null,
+        model: model
+          ? {
+              name: model.name,
+              score: model.score,
+              level: model.level,
+              contributions: model.contributions ?? [],
+            }
+          : null,
+        challengePassed,
+        messages,
+        warnings,
+        explanation,
+      },
+    };
+
+    if (outcome === 'ALLOW' || outcome === 'REVIEW') await this.deps.features.committed(fe, decidedAt);
+    else if (outcome === 'BLOCK' || outcome === 'BLOCK_AND_FREEZE')
+      await this.deps.features.declined(fe, decidedAt);
+    riskDecisions.inc({ event_type: event.type, outcome });
+    decisionLatency.observe(
+      { event_type: event.type, degraded: String(degraded.length > 0) },
+      latencyUs / 1e6,
+    );
+    return decision;
+  }
+
+  /** Gives back the limit usage an allowed decision reserved, when its movement did not happen. */
+  release(decision: RiskDecision): void {
+    this.deps.limits.release(decision);
+  }
+
+  recordCommitted(): void {}
+
+  /** The fail-safe outcome of a degraded event, or null when it passes. */
+  private failSafeFor(event: RiskEvent): RiskOutcome | null {
+    const rule = this.failSafe.byType[event.type];
+    if (!rule) return null;
+    if (rule.fromMajor !== undefined && event.currency !== null) {
+      const from = BigInt(Math.round(rule.fromMajor)) * 10n ** BigInt(CURRENCIES[event.currency]);
+      if (event.amountMinor < from) return null;
+    }
+    return rule.outcome;
+  }
+
+  private expressionsOf(set: CompiledRuleSet): Map<string, string> {
+    let m = this.expressionsBySet.get(set);
+    if (!m) {
+      m = new Map(set.rules.map((r) => [`${r.ruleId}@${r.version}`, r.expression]));
+      this.expressionsBySet.set(set, m);
+    }
+    return m;
+  }
+}
