@@ -22,6 +22,7 @@ import { keyStatus, type RotateReport, rewrapDataKeys, rotateFieldKey } from '..
 import { DEMO_DEFAULTS, demoLoaded, hasData, markDemoLoaded, seedDemo } from '../simulator/demo.ts';
 import { type DemoAccess, ensureDemoAccess } from '../simulator/demo-access.ts';
 import { registerSimulateCommand } from '../simulator/traffic/cli.ts';
+import { startLiveTraffic } from '../simulator/traffic/live.ts';
 import { progressBar } from './progress.ts';
 
 const program = new Command();
@@ -35,6 +36,11 @@ const positiveInt = (value: string) => {
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
   return n;
 };
+const nonNegativeNumber = (value: string) => {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError('expected a number of 0 or more');
+  return n;
+};
 
 program
   .command('serve')
@@ -42,7 +48,13 @@ program
   .option('--demo', 'load the demo data set on first start (empty database)')
   .option('-p, --port <port>', 'port to listen on (default: $PORT or 3000)', positiveInt)
   .option('--host <host>', 'address to bind (default: $HOST or 127.0.0.1)')
-  .action(async (opts: { demo?: boolean; port?: number; host?: string }) => {
+  .option(
+    '--live-rate <n>',
+    'with --demo: simulated events per second sent live (0: none)',
+    nonNegativeNumber,
+    2,
+  )
+  .action(async (opts: { demo?: boolean; port?: number; host?: string; liveRate: number }) => {
     const config = loadConfig();
     const log = createLogger(config.logLevel, process.stdout.isTTY);
     const bulwark = await buildBulwark({ config, log });
@@ -81,8 +93,21 @@ program
           '  passwords and current authenticator codes: node bin/bulwark.mjs demo credentials\n\n',
       );
     }
+    // The demo keeps moving: simulated customers act live, fraudsters among them.
+    const live =
+      access && opts.liveRate > 0
+        ? startLiveTraffic(bulwark.app, access.apiKey, {
+            customers: 200,
+            ratePerS: opts.liveRate,
+            seed: 7,
+            log,
+          })
+        : undefined;
+    if (live)
+      log.info({ ratePerS: opts.liveRate }, 'live demo traffic started (serve --live-rate 0 turns it off)');
     const shutdown = async (signal: string) => {
       log.info({ signal }, 'shutting down');
+      await live?.stop();
       await bulwark.close();
       process.exit(0);
     };
