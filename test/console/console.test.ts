@@ -122,6 +122,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
       'Ledger',
       'Decisions',
       'Rules',
+      'Back-tests',
       'Approvals',
     ]);
   });
@@ -237,7 +238,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     await page.reload();
     await page.getByRole('heading', { name: '钱包' }).waitFor();
     const nav = await page.getByRole('navigation', { name: '功能区' }).getByRole('link').allTextContents();
-    expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '规则', '审批']);
+    expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '规则', '回测', '审批']);
     expect(await page.getByTestId(`wallet-${walletId}`).getByTestId('balance-posted').textContent()).toBe(
       '¥29,975.00',
     );

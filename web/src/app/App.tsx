@@ -23,6 +23,9 @@ const HoldDetail = page(() => import('../pages/HoldDetail.tsx'), 'HoldDetail');
 const Ledger = page(() => import('../pages/Ledger.tsx'), 'Ledger');
 const EntryStory = page(() => import('../pages/EntryStory.tsx'), 'EntryStory');
 const Decisions = page(() => import('../pages/Decisions.tsx'), 'Decisions');
+const DecisionDetail = page(() => import('../pages/DecisionDetail.tsx'), 'DecisionDetail');
+const Backtests = page(() => import('../pages/Backtests.tsx'), 'Backtests');
+const BacktestDetail = page(() => import('../pages/BacktestDetail.tsx'), 'BacktestDetail');
 const Rules = page(() => import('../pages/Rules.tsx'), 'Rules');
 const RuleNew = page(() => import('../pages/RulesNew.tsx'), 'RuleNew');
 const RuleDetail = page(() => import('../pages/RulesDetail.tsx'), 'RuleDetail');
@@ -123,6 +126,14 @@ export function App() {
             }
           />
           <Route
+            path="decisions/:id"
+            element={
+              <Allowed permission="ledger.read">
+                <DecisionDetail />
+              </Allowed>
+            }
+          />
+          <Route
             path="rules"
             element={
               <Allowed permission="rule.read">
@@ -143,6 +154,22 @@ export function App() {
             element={
               <Allowed permission="rule.read">
                 <RuleDetail />
+              </Allowed>
+            }
+          />
+          <Route
+            path="backtests"
+            element={
+              <Allowed permission="rule.read">
+                <Backtests />
+              </Allowed>
+            }
+          />
+          <Route
+            path="backtests/:id"
+            element={
+              <Allowed permission="rule.read">
+                <BacktestDetail />
               </Allowed>
             }
           />

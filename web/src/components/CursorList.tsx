@@ -11,19 +11,19 @@ type Cursor = ReturnType<typeof useCursor>;
 /**
  * One list page read with the server's cursor: the query key is `key` plus the cursor,
  * the previous page stays on screen while the next loads, and `refetchInterval` (given
- * the page number) decides whether the list follows new records.
+ * the page number and the page shown) decides whether the list follows new records.
  */
 export function useCursorList<T>(
   key: readonly unknown[],
   fetch: (cursor: string | undefined) => Promise<Page<T>>,
-  refetchInterval?: (page: number) => number | false,
+  refetchInterval?: (page: number, shown: Page<T> | undefined) => number | false,
 ): { pager: Cursor; list: UseQueryResult<Page<T>> } {
   const pager = useCursor();
   const list = useQuery({
     queryKey: [...key, pager.cursor],
     queryFn: () => fetch(pager.cursor),
     placeholderData: keepPreviousData,
-    refetchInterval: refetchInterval?.(pager.page),
+    refetchInterval: refetchInterval ? (q) => refetchInterval(pager.page, q.state.data) : undefined,
   });
   return { pager, list };
 }

@@ -195,9 +195,15 @@ export function CustomerDetail() {
                                 {d.amountMinor && d.currency ? i18n.money(d.amountMinor, d.currency) : ''}{' '}
                                 {d.reasonCodes.join(', ')}
                               </Text>
-                              <Text size="xs" c="dimmed" ml="auto">
-                                {i18n.dateTime(d.createdAt)}
-                              </Text>
+                              {d.id && auth.can('ledger.read') ? (
+                                <Anchor component={Link} to={`/decisions/${d.id}`} size="xs" ml="auto">
+                                  {i18n.dateTime(d.createdAt)}
+                                </Anchor>
+                              ) : (
+                                <Text size="xs" c="dimmed" ml="auto">
+                                  {i18n.dateTime(d.createdAt)}
+                                </Text>
+                              )}
                             </Group>
                           ))}
                         </Stack>

@@ -70,7 +70,21 @@ export function Decisions() {
           }
           row={(d, i) => (
             <Table.Tr key={d.id || String(i)}>
-              <Table.Td>{i18n.dateTime(d.createdAt)}</Table.Td>
+              <Table.Td>
+                {d.id ? (
+                  <Anchor
+                    component={Link}
+                    to={`/decisions/${d.id}`}
+                    size="sm"
+                    aria-label={t('decisions.openDecision', { id: d.id })}
+                    data-testid={`decision-link-${d.id}`}
+                  >
+                    {i18n.dateTime(d.createdAt)}
+                  </Anchor>
+                ) : (
+                  i18n.dateTime(d.createdAt)
+                )}
+              </Table.Td>
               <Table.Td>
                 <OutcomeBadge outcome={d.outcome} />
               </Table.Td>

@@ -3,7 +3,7 @@ import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { ApiError } from '../api/errors.ts';
 import { type Entry, entry, story } from '../api/resources.ts';
-import { useApi } from '../auth/session.tsx';
+import { useApi, useAuth } from '../auth/session.tsx';
 import {
   Id,
   OutcomeBadge,
@@ -193,6 +193,7 @@ export function EntryStory() {
 
 function EntrySummary({ e }: { e: Entry }) {
   const i18n = useI18n();
+  const auth = useAuth();
   const { t } = i18n;
   return (
     <KeyValues>
@@ -200,7 +201,13 @@ function EntrySummary({ e }: { e: Entry }) {
         {i18n.dateTime(e.occurredAt)}
       </Field>
       <Field label={t('field.decision')}>
-        <Id value={e.decisionId} />
+        {e.decisionId && auth.can('ledger.read') ? (
+          <Anchor component={Link} to={`/decisions/${e.decisionId}`} data-testid="open-decision">
+            <Id value={e.decisionId} />
+          </Anchor>
+        ) : (
+          <Id value={e.decisionId} />
+        )}
       </Field>
       {e.holdId && (
         <Field label={t('story.hold')}>

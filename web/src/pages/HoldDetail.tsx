@@ -203,6 +203,16 @@ export function HoldDetail() {
                             {t('hold.customerSaw', { message: dec.data.customerMessage })}
                           </Text>
                         )}
+                        {data.decisionId && (
+                          <Anchor
+                            component={Link}
+                            to={`/decisions/${data.decisionId}`}
+                            size="sm"
+                            data-testid="open-decision"
+                          >
+                            {t('hold.openDecision')}
+                          </Anchor>
+                        )}
                       </Stack>
                     ) : data.decision ? (
                       <Group gap="xs">
