@@ -11,7 +11,8 @@
  *  - the engine with the Redis store (REDIS_URL, default redis://127.0.0.1:6379; skipped
  *    when unreachable), with BENCH_CONCURRENCY decisions in flight so round trips overlap;
  *  - memory per tracked entity (heap + array buffers after GC, over the entities the
- *    velocity store tracks).
+ *    velocity store tracks);
+ *  - a PASS/FAIL verdict of each figure against its target.
  * The limit layer (KYC tier limits) reads the database and is left out: in production it
  * answers from its in-process cache for a customer's burst.
  * Targets (issue 4): ≥ 50,000 decisions/s with the memory store and p99 ≤ 1 ms;
@@ -46,6 +47,8 @@ const REDIS_DECISIONS = Math.ceil(DECISIONS / 5);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 64);
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 const MERCHANTS = 500;
+/** Issue 4's targets. */
+const TARGETS = { memoryPerS: 50_000, memoryP99Us: 1_000, redisPerS: 10_000 } as const;
 const DAY = 86_400_000;
 const NOW = Date.now();
 
@@ -302,6 +305,25 @@ function memoryNow(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
+/**
+ * The features alone, over the same events, with a store of their own. It runs in its own
+ * scope so that store is garbage before the engine runs: the engine's figures must not pay
+ * for collecting a second store's heap.
+ */
+async function featuresBaseline(random: Random, warm: RiskEvent[], stream: RiskEvent[]): Promise<Figures> {
+  const base = engineOver(new MemoryVelocityStore(), random, undefined);
+  for (const e of warm) await base.features.compute(e as never, e.at);
+  return sequential(async (e) => {
+    await base.features.compute(e as never, e.at);
+    return 'features';
+  }, stream);
+}
+
+/** PASS when the figure meets its target. */
+function verdict(ok: boolean): 'PASS' | 'FAIL' {
+  return ok ? 'PASS' : 'FAIL';
+}
+
 async function redisReachable(): Promise<Redis | undefined> {
   const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   try {
@@ -320,13 +342,7 @@ async function main(): Promise<void> {
   const warm = events(random.fork('warm'), 20_000);
   const model = new TreeModelStub(random.fork('model'));
 
-  // Baseline: the features alone, over the same events.
-  const base = engineOver(new MemoryVelocityStore(), random, undefined);
-  for (const e of warm) await base.features.compute(e as never, e.at);
-  const baseline = await sequential(async (e) => {
-    await base.features.compute(e as never, e.at);
-    return 'features';
-  }, stream);
+  const baseline = await featuresBaseline(random, warm, stream);
 
   const before = memoryNow();
   const velocity = new MemoryVelocityStore();
@@ -377,16 +393,31 @@ async function main(): Promise<void> {
     memoryBytesPerTrackedEntity: bytesPerEntity,
     trackedEntities: tracked.size,
     redis: redis ?? null,
-    targets: { memoryPerS: 50_000, memoryP99Us: 1000, redisPerS: 10_000 },
+    velocityStore: velocity.stats(),
+    targets: TARGETS,
+    verdicts: {
+      memoryPerS: verdict(memory.decisionsPerS >= TARGETS.memoryPerS),
+      memoryP99Us: verdict(memory.p99Us <= TARGETS.memoryP99Us),
+      redisPerS: redis ? verdict(redis.decisionsPerS >= TARGETS.redisPerS) : null,
+    },
   };
   const row = (name: string, f: Figures) =>
     `${name.padEnd(28)} ${String(f.decisionsPerS).padStart(8)}/s  p50 ${String(f.p50Us).padStart(5)} µs  p99 ${String(f.p99Us).padStart(6)} µs  max ${f.maxUs} µs`;
   console.log(row('baseline: features only', baseline));
   console.log(row(`engine, memory (${mem.rules} rules)`, memory));
   if (redis) console.log(row(`engine, Redis (${CONCURRENCY} in flight)`, redis));
+  console.log(`memory ratio to baseline ${result.memoryRatioToBaseline}`);
   console.log(
-    `memory ratio to baseline ${result.memoryRatioToBaseline}; ${bytesPerEntity} bytes per tracked entity (${tracked.size} entities)`,
+    `memory per tracked entity: ${bytesPerEntity} bytes (heap + array buffers after GC, over ${tracked.size} customers, devices, addresses and counterparties; the store holds ${result.velocityStore.entities} entities, ${result.velocityStore.evictions} evicted)`,
   );
+  console.log(
+    `verdict, memory store: ${memory.decisionsPerS}/s against ${TARGETS.memoryPerS}/s ${result.verdicts.memoryPerS}; p99 ${memory.p99Us} µs against ${TARGETS.memoryP99Us} µs ${result.verdicts.memoryP99Us}`,
+  );
+  if (redis) {
+    console.log(
+      `verdict, Redis: ${redis.decisionsPerS}/s against ${TARGETS.redisPerS}/s ${result.verdicts.redisPerS}`,
+    );
+  }
   console.log(`outcomes (memory): ${JSON.stringify(memory.outcomes)}`);
   mkdirSync(fileURLToPath(new URL('./results/', import.meta.url)), { recursive: true });
   writeFileSync(RESULTS_FILE, `${JSON.stringify(result, null, 2)}\n`);

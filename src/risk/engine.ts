@@ -5,12 +5,12 @@ import { newId } from '../platform/ids.ts';
 import { registry, riskDecisions } from '../platform/metrics.ts';
 import { CURRENCIES } from '../platform/money.ts';
 import { analystExplanation, customerMessages, warningsOf } from './explain.ts';
-import type { FeatureComputer, FeatureValue } from './features/compute.ts';
+import { Deadline, type FeatureComputer, type FeatureValue, LATE } from './features/compute.ts';
 import type { FeatureEvent } from './features/velocity-events.ts';
 import type { RiskDecision, RiskEvent, RiskEventType, RiskOutcome } from './gate.ts';
 import type { LimitPolicyGate } from './limit-policy.ts';
 import type { CompiledRuleSet } from './rules/compile.ts';
-import type { RuleEngine, RuleEvaluation } from './rules/evaluate.ts';
+import type { RuleEngine, RuleEvaluation, RuleTiming } from './rules/evaluate.ts';
 import type { MODEL_LEVELS } from './rules/features.ts';
 import { ACTION_SEVERITY } from './rules/model.ts';
 import { isRuleEventType, type RuleEvent } from './rules/schema.ts';
@@ -115,29 +115,37 @@ const decisionLatency = new Histogram({
   registers: [registry],
 });
 
-const TIMEOUT = Symbol('timeout');
-
-async function within<T>(p: Promise<T>, ms: number): Promise<T | typeof TIMEOUT> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof TIMEOUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([p.catch((): typeof TIMEOUT => TIMEOUT), late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 function severer(a: RiskOutcome, b: RiskOutcome): RiskOutcome {
   return ACTION_SEVERITY[b] > ACTION_SEVERITY[a] ? b : a;
 }
 
-/** Feature values as JSON (bigints as strings). */
-function jsonFeatures(f: Readonly<Record<string, FeatureValue>>): Record<string, string | number | boolean> {
-  const out: Record<string, string | number | boolean> = {};
-  for (const [k, v] of Object.entries(f)) out[k] = typeof v === 'bigint' ? v.toString() : v;
-  return out;
+/**
+ * Feature values as JSON (bigints as strings), in place: the decision keeps the object the
+ * features were computed in, once nothing else reads it.
+ */
+function jsonFeatures(f: Record<string, FeatureValue>): Record<string, FeatureValue> {
+  for (const k in f) {
+    const v = f[k];
+    if (typeof v === 'bigint') f[k] = v.toString();
+  }
+  return f;
+}
+
+/** A model's answer, sync or not; a throw is an answer too (a failed model, like a rejected one). */
+function scoreOf(
+  m: RiskModel,
+  features: Record<string, FeatureValue>,
+  e: RuleEvent,
+): ModelOutput | PromiseLike<ModelOutput> {
+  try {
+    return m.score(features, e);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+}
+
+function isThenable<T extends object>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+  return typeof v === 'object' && v !== null && 'then' in v && typeof v.then === 'function';
 }
 
 /** The event as stored with its decision: what a back-test replays. */
@@ -160,8 +168,12 @@ export function eventSnapshot(e: RiskEvent): Record<string, unknown> {
 
 /** The event as the features and rules see it. */
 export function featureEventOf(e: RiskEvent & { type: RuleEvent['type'] }): FeatureEvent {
+  return featureEventAs(e, e.type);
+}
+
+function featureEventAs(e: RiskEvent, type: RuleEvent['type']): FeatureEvent {
   const fe: FeatureEvent = {
-    type: e.type,
+    type,
     customerId: e.customerId,
     amountMinor: e.amountMinor,
     at: e.at,
@@ -179,7 +191,7 @@ export function featureEventOf(e: RiskEvent & { type: RuleEvent['type'] }): Feat
 export class RiskEngine {
   private readonly failSafe: FailSafePolicy;
   private readonly bounds: EventTimeBounds;
-  private readonly expressionsBySet = new WeakMap<CompiledRuleSet, Map<string, string>>();
+  private readonly factsBySet = new WeakMap<CompiledRuleSet, RuleSetFacts>();
 
   constructor(private readonly deps: RiskEngineDeps) {
     this.failSafe = deps.failSafe ?? DEFAULT_FAIL_SAFE;
@@ -225,28 +237,25 @@ export class RiskEngine {
       riskDecisions.inc({ event_type: event.type, outcome: decision.outcome });
       return decision;
     }
-    const ruleType = event.type;
-    const fe = featureEventOf({ ...event, type: ruleType });
-    const deadline = this.failSafe.deadlineMs;
+    const fe = featureEventAs(event, event.type);
+    // One deadline for the whole decision: the feature sources and the model share it.
+    const deadline = Deadline.in(this.failSafe.deadlineMs);
 
     const [limit, computed] = await Promise.all([
       this.deps.limits.check(event, started),
-      this.deps.features.compute(fe, decidedAt, { deadlineMs: deadline }),
+      this.deps.features.compute(fe, decidedAt, { deadline }),
     ]);
     const features = computed.features;
-    const degraded: string[] = [...computed.degraded];
+    const degraded: string[] = computed.degraded.slice();
 
     let model: (ModelOutput & { name: string }) | null = null;
     if (this.deps.model) {
       const m = this.deps.model;
-      const left = deadline - Number(process.hrtime.bigint() - started) / 1e6;
-      const out = await within(
-        Promise.resolve().then(() => m.score(features, fe)),
-        left,
-      );
-      if (out === TIMEOUT || !Number.isFinite(out.score)) degraded.push('model');
+      const answer = scoreOf(m, features, fe);
+      const out = isThenable(answer) ? await deadline.race(answer) : answer;
+      if (out === LATE || !Number.isFinite(out.score)) degraded.push('model');
       else {
-        model = { ...out, name: m.name };
+        model = { score: out.score, level: out.level, contributions: out.contributions, name: m.name };
         features['model.score'] = out.score;
         features['model.level'] = out.level;
       }
@@ -279,7 +288,7 @@ export class RiskEngine {
     if (failSafeOutcome && outcome === failSafeOutcome && ACTION_SEVERITY[failSafeOutcome] > 0) {
       reasonCodes.push('FAIL_SAFE');
     }
-    const uniqueReasons = [...new Set(reasonCodes)];
+    const uniqueReasons = reasonCodes.length < 2 ? reasonCodes : [...new Set(reasonCodes)];
 
     // The limit's own words when a limit refused; otherwise the rules' (or the hold's reasons).
     const limitDecided =
@@ -291,7 +300,8 @@ export class RiskEngine {
     const warnings = outcome === 'CHALLENGE' ? warningsOf(rules?.warningKeys ?? []) : [];
     const score = (rules?.score ?? 0) + (model ? model.score * 100 : 0);
 
-    const expressions = set ? this.expressionsOf(set) : new Map<string, string>();
+    const known = set ? this.ruleSetFacts(set) : undefined;
+    const expressions = known?.expressions ?? NO_EXPRESSIONS;
     const explanation = analystExplanation({
       outcome,
       currency: event.currency,
@@ -307,6 +317,8 @@ export class RiskEngine {
       ruleErrors: rules?.errors ?? [],
     });
 
+    const input = eventSnapshot(event);
+    input.limits = limit.input;
     const latencyUs = Number((process.hrtime.bigint() - started) / 1000n);
     const decision: RiskDecision = {
       id: newId('dec'),
@@ -318,7 +330,7 @@ export class RiskEngine {
       reasonCodes: uniqueReasons,
       customerMessage: messages?.en ?? null,
       policy: ENGINE_POLICY_NAME,
-      input: { ...eventSnapshot(event), limits: limit.input },
+      input,
       latencyUs,
       createdAt: decidedAt,
       eventAt: event.at,
@@ -340,7 +352,7 @@ export class RiskEngine {
               errors: rules.errors,
               inputErrors: rules.inputErrors,
               withShadow: rules.withShadow,
-              evaluated: rules.latency.rules.map((r) => `${r.ruleId}@${r.version}`),
+              evaluated: evaluatedOf(rules.latency.rules, set, known?.evaluated),
             }
           : null,
         model: model
@@ -387,12 +399,43 @@ export class RiskEngine {
     return rule.outcome;
   }
 
-  private expressionsOf(set: CompiledRuleSet): Map<string, string> {
-    let m = this.expressionsBySet.get(set);
-    if (!m) {
-      m = new Map(set.rules.map((r) => [`${r.ruleId}@${r.version}`, r.expression]));
-      this.expressionsBySet.set(set, m);
+  /** What the engine derives once per rule set: expressions by `ruleId@version`, and that list. */
+  private ruleSetFacts(set: CompiledRuleSet): RuleSetFacts {
+    let facts = this.factsBySet.get(set);
+    if (!facts) {
+      const evaluated = set.rules.map((r) => `${r.ruleId}@${r.version}`);
+      facts = {
+        expressions: new Map(set.rules.map((r, i) => [evaluated[i] ?? '', r.expression])),
+        evaluated,
+      };
+      this.factsBySet.set(set, facts);
     }
-    return m;
+    return facts;
   }
+}
+
+interface RuleSetFacts {
+  expressions: Map<string, string>;
+  /** `ruleId@version` of every rule of the set, in order. */
+  evaluated: string[];
+}
+
+const NO_EXPRESSIONS: ReadonlyMap<string, string> = new Map();
+
+/** The rules evaluated as `ruleId@version`: the set's own list when the evaluation ran exactly its rules. */
+function evaluatedOf(
+  timings: readonly RuleTiming[],
+  set: CompiledRuleSet | undefined,
+  names: readonly string[] | undefined,
+): string[] {
+  if (set && names && set.rules.length === timings.length) {
+    let same = true;
+    for (let i = 0; i < timings.length && same; i++) {
+      const r = set.rules[i];
+      const t = timings[i];
+      same = r !== undefined && t !== undefined && r.ruleId === t.ruleId && r.version === t.version;
+    }
+    if (same) return names.slice();
+  }
+  return timings.map((r) => `${r.ruleId}@${r.version}`);
 }

@@ -115,9 +115,28 @@ export function featuresRead(expression: string): string[] {
   return [...names];
 }
 
+/**
+ * `featuresRead` of the expressions explained lately: live traffic explains the same few
+ * rules over and over. Bounded; forgotten whole when full.
+ */
+const readByExpression = new Map<string, readonly string[]>();
+const READ_CACHE_MAX = 1_000;
+
+function featuresReadCached(expression: string): readonly string[] {
+  let names = readByExpression.get(expression);
+  if (names === undefined) {
+    if (readByExpression.size >= READ_CACHE_MAX) readByExpression.clear();
+    names = featuresRead(expression);
+    readByExpression.set(expression, names);
+  }
+  return names;
+}
+
+const AMOUNT_NAME = /(sum|Amount)(_|$)/;
+
 function valueText(name: string, v: unknown, currency: string | null): string {
   if (v === undefined) return 'absent';
-  const amountLike = /(sum|Amount)(_|$)/.test(name) && (typeof v === 'bigint' || typeof v === 'number');
+  const amountLike = (typeof v === 'bigint' || typeof v === 'number') && AMOUNT_NAME.test(name);
   if (amountLike && currency !== null && Object.hasOwn(CURRENCIES, currency)) {
     return `${formatMinor(BigInt(v as bigint | number), currency as Currency)} ${currency}`;
   }
@@ -149,7 +168,7 @@ export function analystExplanation(x: ExplainInput): string[] {
   }
   for (const h of x.hits) {
     const expr = x.expressions.get(`${h.ruleId}@${h.version}`) ?? '';
-    const read = featuresRead(expr)
+    const read = featuresReadCached(expr)
       .map((n) => `${n}=${valueText(n, x.features[n], x.currency)}`)
       .join(', ');
     lines.push(

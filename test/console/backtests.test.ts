@@ -116,7 +116,7 @@ describe.skipIf(skipReason !== null)('decisions and back-tests in the console', 
     await tab.getByLabel('Search features').fill('');
     await tab.getByText('Nobody has labelled this decision yet.').waitFor();
     await tab.mouse.move(10, 10);
-    await tab.evaluate(() => window.scrollTo(0, 0));
+    await tab.evaluate('window.scrollTo(0, 0)');
     await shot(tab, 'decision');
 
     await tab.goto(`${base}/holds/${holdId}`);

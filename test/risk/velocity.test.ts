@@ -542,6 +542,58 @@ describe.each(TARGETS)('velocity store on $name', (target) => {
     });
   });
 
+  it('concurrent readAndRecord calls read as if they ran one after another, in call order', async () => {
+    // A Redis store coalesces these into one batch; each call must still see the events of the
+    // calls before it and not its own, per series, exactly as the model applies them in order.
+    const rnd = new Random(99);
+    const series: Array<[EntityKey, string]> = [
+      ['customer:cc1', 'out'],
+      ['payee:cc1', 'in'],
+      ['device:cc1', 'out'],
+    ];
+    const model = new Model();
+    const calls: Array<{ queries: VelocityQuery[]; events: VelocityEvent[] }> = [];
+    let clock = T0;
+    for (let i = 0; i < 60; i++) {
+      clock += rnd.pick([0, 1, 250, SECOND, 7 * SECOND, MINUTE]);
+      const [entity, metric] = rnd.pick(series);
+      const at = clock - rnd.pick([0, 0, 500, 2 * SECOND, 90 * SECOND]);
+      const queries = VELOCITY_WINDOWS.map((w) => q(entity, w, at, metric));
+      // Some calls read a second series, some only read, one only records.
+      const [other, otherMetric] = rnd.pick(series);
+      if (rnd.chance(0.3)) queries.push(q(other, '1m', at, otherMetric));
+      const events = rnd.chance(0.8)
+        ? [ev(entity, at, BigInt(rnd.int(1, 999)), `p${rnd.int(1, 4)}`, metric)]
+        : [];
+      calls.push({
+        queries: i === 30 ? [] : queries,
+        events: i === 30 ? [ev(other, at, 5n, 'z', otherMetric)] : events,
+      });
+    }
+    const got = await Promise.all(calls.map((c) => store.readAndRecord(c.queries, c.events)));
+    calls.forEach((c, i) => {
+      const want = c.queries.map((x) => model.read(x));
+      for (const e of c.events) model.record(e);
+      expect(got[i]).toEqual(want);
+    });
+  });
+
+  it('a rejected call changes nothing and leaves the concurrent calls around it alone', async () => {
+    const c: EntityKey = 'customer:mixed';
+    const settled = await Promise.allSettled([
+      store.readAndRecord([q(c, '1h', T0)], [ev(c, T0, 10n, 'a')]),
+      store.readAndRecord([q(c, '1h', T0 + 1)], [ev(c, T0 + 1, 20n, 'b'), ev(c, T0 + 1, -1n, 'c')]),
+      store.readAndRecord([q(c, '1h', T0 + 2)], [ev(c, T0 + 2, 40n, 'd')]),
+    ]);
+    expect(settled.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const third = settled[2];
+    if (third?.status !== 'fulfilled') throw new Error('unreachable');
+    expect(third.value).toEqual([{ count: 1, sum: 10n, distinct: 1, complete: true }]);
+    expect(await store.read([q(c, '1h', T0 + 3)])).toEqual([
+      { count: 2, sum: 50n, distinct: 2, complete: true },
+    ]);
+  });
+
   it.each([1, 2, 3])(
     'matches the model of the documented semantics on a random workload (seed %i)',
     async (seed) => {
@@ -664,6 +716,89 @@ describe.runIf(REDIS_URL)('redis store specifics', () => {
     expect(await client.zcard(counterparties)).toBe(0);
     expect(await client.zcard(pairs)).toBe(0);
     expect(await client.zcard(buckets)).toBe(0);
+  });
+
+  it('coalesces concurrent calls into one pipeline, keeping each call its own answers', async () => {
+    const store = target.open();
+    const client = redisClient();
+    const original = client.pipeline.bind(client);
+    let pipelines = 0;
+    client.pipeline = (...args: Parameters<Redis['pipeline']>) => {
+      pipelines++;
+      return original(...args);
+    };
+    let results: VelocityResult[][];
+    try {
+      results = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          store.readAndRecord(
+            [q(`customer:co${i % 10}`, '1h', T0 + i), q(`customer:co${i % 10}`, '1h', T0 + i)],
+            [ev(`customer:co${i % 10}`, T0 + i, BigInt(i), `p${i}`)],
+          ),
+        ),
+      );
+    } finally {
+      client.pipeline = original;
+    }
+    expect(pipelines).toBe(1);
+    results.forEach((r, i) => {
+      // Call i is the (i / 10)-th of its customer: it sees the calls before it, not itself.
+      const before = Array.from({ length: Math.floor(i / 10) }, (_, k) => BigInt(k * 10 + (i % 10)));
+      const want = {
+        count: before.length,
+        sum: before.reduce((a, b) => a + b, 0n),
+        distinct: before.length,
+        complete: true,
+      };
+      expect(r).toEqual([want, want]);
+    });
+  });
+
+  it('a series Redis refuses fails only the calls that touch it', async () => {
+    const store = target.open();
+    if (!(store instanceof RedisVelocityStore)) throw new Error('not a Redis store');
+    // A key of the wrong type where the series hash should be: the script's HMGET fails there.
+    await redisClient().set(store.keysOf('customer:broken', 'out').hash, 'not a hash');
+    const settled = await Promise.allSettled([
+      store.readAndRecord([q('customer:ok', '1h', T0)], [ev('customer:ok', T0, 1n)]),
+      store.readAndRecord([q('customer:broken', '1h', T0)], [ev('customer:broken', T0, 1n)]),
+      store.readAndRecord([q('customer:ok', '1h', T0 + 1)], []),
+    ]);
+    expect(settled.map((x) => x.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const last = settled[2];
+    if (last?.status !== 'fulfilled') throw new Error('unreachable');
+    expect(last.value).toEqual([{ count: 1, sum: 1n, distinct: 0, complete: true }]);
+  });
+
+  it('recovers when Redis forgets the script, answering the calls in order', async () => {
+    const store = target.open();
+    await store.record([ev('customer:flush', T0, 1n, 'a')]);
+    await redisClient().script('FLUSH');
+    const got = await Promise.all(
+      Array.from({ length: 5 }, (_, i) =>
+        store.readAndRecord(
+          [q('customer:flush', '1h', T0 + i + 1)],
+          [ev('customer:flush', T0 + i + 1, 1n, 'a')],
+        ),
+      ),
+    );
+    expect(got.map((r) => r[0]?.count)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('never lets a set outlive its series hash', async () => {
+    const store = target.open();
+    if (!(store instanceof RedisVelocityStore)) throw new Error('not a Redis store');
+    await store.record([ev('customer:ttl', T0, 1n)]);
+    // The pairs and sightings sets appear later, with the first counterparty: the hash is renewed with them.
+    await store.record([ev('customer:ttl', T0 + HOUR, 1n, 'x')]);
+    const client = redisClient();
+    const { hash, buckets, pairs, counterparties } = store.keysOf('customer:ttl', 'out');
+    const hashTtl = await client.pttl(hash);
+    for (const key of [buckets, pairs, counterparties]) {
+      const ttl = await client.pttl(key);
+      expect(ttl).toBeGreaterThan(60 * DAY);
+      expect(hashTtl).toBeGreaterThanOrEqual(ttl);
+    }
   });
 
   it('reads nothing and writes nothing for a series never recorded', async () => {

@@ -1,11 +1,13 @@
+import { ANSWER_SIZE, answerSum, MemoryVelocityStore } from '../velocity/memory-store.ts';
 import type {
   EntityKey,
+  VelocityEvent,
   VelocityQuery,
   VelocityResult,
   VelocityStore,
   VelocityWindow,
 } from '../velocity/store.ts';
-import type { ProfileFacts, ProfileSource } from './profile.ts';
+import { MemoryProfileSource, type ProfileFacts, type ProfileSource } from './profile.ts';
 import {
   declineEventsOf,
   entityKey,
@@ -40,6 +42,8 @@ export interface FeatureResult {
 export interface ComputeOptions {
   /** Milliseconds the sources get; unlimited when absent. */
   deadlineMs?: number | undefined;
+  /** The deadline of the whole decision, shared with its other sources (wins over `deadlineMs`). */
+  deadline?: Deadline | undefined;
 }
 
 /** Hours reported for a password or phone that never changed (ten years). */
@@ -52,73 +56,76 @@ export const NO_HISTORY_PERCENTILE = 0.5;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-/** Velocity features: name → the counter, window and value they read. */
+/** Which of the event's entities a velocity read is about: its position in `keysOf`. */
+type Role = number;
+const CUSTOMER: Role = 0;
+const PAYEE: Role = 1;
+const DEVICE: Role = 2;
+const IP: Role = 3;
+const MERCHANT_AMOUNT: Role = 4;
+const MERCHANT: Role = 5;
+const MERCHANT_DEVICE: Role = 6;
+const MERCHANT_IP: Role = 7;
+
+/** Velocity features: name → the entity, counter, window and value they read. */
 interface VelocitySpec {
-  entity: (e: FeatureEvent) => EntityKey | undefined;
+  role: Role;
   metric: string;
   window: VelocityWindow;
   value: 'count' | 'sum' | 'distinct';
 }
 
-const customerKey = (e: FeatureEvent) => entityKey('customer', e.customerId);
 const isTransfer = (e: FeatureEvent) => e.type === 'transfer';
 const isMerchantEvent = (e: FeatureEvent) => e.type === 'payment' || e.type === 'refund';
-const payeeKey = (e: FeatureEvent) => (isTransfer(e) ? entityKey('payee', e.counterpartyId) : undefined);
-const merchantKey = (e: FeatureEvent) =>
-  isMerchantEvent(e) ? entityKey('merchant', e.counterpartyId) : undefined;
+
+/**
+ * The event's entities by role, made once per event (every read of an entity then uses
+ * the same key string). A role that does not apply to the event, or whose id cannot be a
+ * key, is undefined.
+ */
+function keysOf(e: FeatureEvent): Array<EntityKey | undefined> {
+  const other = e.counterpartyId;
+  const payment = e.type === 'payment' && other !== undefined;
+  return [
+    entityKey('customer', e.customerId),
+    isTransfer(e) ? entityKey('payee', other) : undefined,
+    entityKey('device', e.deviceId),
+    entityKey('ip', e.ip),
+    payment ? merchantAmountKey(other, e.amountMinor ?? 0n) : undefined,
+    isMerchantEvent(e) ? entityKey('merchant', other) : undefined,
+    payment ? merchantDeviceKey(other, e.deviceId) : undefined,
+    payment ? merchantIpKey(other, e.ip) : undefined,
+  ];
+}
+
+function spec(
+  role: Role,
+  metric: string,
+  window: VelocityWindow,
+  value: VelocitySpec['value'],
+): VelocitySpec {
+  return { role, metric, window, value };
+}
 
 export const VELOCITY_FEATURES: Readonly<Record<string, VelocitySpec>> = {
-  'customer.distinctDevices_30d': {
-    entity: customerKey,
-    metric: 'devices',
-    window: '30d',
-    value: 'distinct',
-  },
-  'customer.failedLogins_24h': { entity: customerKey, metric: 'login_fail', window: '24h', value: 'count' },
-  'customer.newPayees_24h': { entity: customerKey, metric: 'new_payee', window: '24h', value: 'count' },
-  'customer.out.count_1h': { entity: customerKey, metric: 'out', window: '1h', value: 'count' },
-  'customer.out.count_24h': { entity: customerKey, metric: 'out', window: '24h', value: 'count' },
-  'customer.out.sum_1h': { entity: customerKey, metric: 'out', window: '1h', value: 'sum' },
-  'customer.out.sum_24h': { entity: customerKey, metric: 'out', window: '24h', value: 'sum' },
-  'customer.received.count_24h': { entity: customerKey, metric: 'received', window: '24h', value: 'count' },
-  'customer.received.sum_24h': { entity: customerKey, metric: 'received', window: '24h', value: 'sum' },
-  'customer.topup.count_1h': { entity: customerKey, metric: 'topup', window: '1h', value: 'count' },
-  'customer.topup.smallCount_1h': {
-    entity: customerKey,
-    metric: 'topup_small',
-    window: '1h',
-    value: 'count',
-  },
-  'customer.failedBindings_1h': { entity: customerKey, metric: 'binding_fail', window: '1h', value: 'count' },
-  'payee.distinctPayers_24h': { entity: payeeKey, metric: 'received', window: '24h', value: 'distinct' },
-  'payee.received.sum_24h': { entity: payeeKey, metric: 'received', window: '24h', value: 'sum' },
-  'device.accountsSeen_30d': {
-    entity: (e) => entityKey('device', e.deviceId),
-    metric: 'customers',
-    window: '30d',
-    value: 'distinct',
-  },
-  'ip.failedLogins_1h': {
-    entity: (e) => entityKey('ip', e.ip),
-    metric: 'login_fail',
-    window: '1h',
-    value: 'count',
-  },
-  'ip.accountsSeen_24h': {
-    entity: (e) => entityKey('ip', e.ip),
-    metric: 'customers',
-    window: '24h',
-    value: 'distinct',
-  },
-  'merchant.sameAmountPayments_1h': {
-    entity: (e) =>
-      e.type === 'payment' && e.counterpartyId !== undefined
-        ? merchantAmountKey(e.counterpartyId, e.amountMinor ?? 0n)
-        : undefined,
-    metric: 'payment',
-    window: '1h',
-    value: 'count',
-  },
+  'customer.distinctDevices_30d': spec(CUSTOMER, 'devices', '30d', 'distinct'),
+  'customer.failedLogins_24h': spec(CUSTOMER, 'login_fail', '24h', 'count'),
+  'customer.newPayees_24h': spec(CUSTOMER, 'new_payee', '24h', 'count'),
+  'customer.out.count_1h': spec(CUSTOMER, 'out', '1h', 'count'),
+  'customer.out.count_24h': spec(CUSTOMER, 'out', '24h', 'count'),
+  'customer.out.sum_1h': spec(CUSTOMER, 'out', '1h', 'sum'),
+  'customer.out.sum_24h': spec(CUSTOMER, 'out', '24h', 'sum'),
+  'customer.received.count_24h': spec(CUSTOMER, 'received', '24h', 'count'),
+  'customer.received.sum_24h': spec(CUSTOMER, 'received', '24h', 'sum'),
+  'customer.topup.count_1h': spec(CUSTOMER, 'topup', '1h', 'count'),
+  'customer.topup.smallCount_1h': spec(CUSTOMER, 'topup_small', '1h', 'count'),
+  'customer.failedBindings_1h': spec(CUSTOMER, 'binding_fail', '1h', 'count'),
+  'payee.distinctPayers_24h': spec(PAYEE, 'received', '24h', 'distinct'),
+  'payee.received.sum_24h': spec(PAYEE, 'received', '24h', 'sum'),
+  'device.accountsSeen_30d': spec(DEVICE, 'customers', '30d', 'distinct'),
+  'ip.failedLogins_1h': spec(IP, 'login_fail', '1h', 'count'),
+  'ip.accountsSeen_24h': spec(IP, 'customers', '24h', 'distinct'),
+  'merchant.sameAmountPayments_1h': spec(MERCHANT_AMOUNT, 'payment', '1h', 'count'),
 };
 
 /** Reads of the refund rate and linked payers, combined from several counters. */
@@ -133,8 +140,12 @@ export const PROFILE_FEATURES: Readonly<
 > = {
   'customer.accountAgeDays': (f, _e, at) => daysSince(f.customer.createdAt, at),
   'customer.kycTier': (f) => f.customer.kycTier,
-  'customer.typicalAmount': (f) => median(f.outAmounts),
-  'customer.amountPercentile': (f, e) => percentile(f.outAmounts, e.amountMinor ?? 0n),
+  'customer.typicalAmount': (f) =>
+    f.outAmountsSorted ? sortedMedian(f.outAmountsSorted) : median(f.outAmounts),
+  'customer.amountPercentile': (f, e) =>
+    f.outAmountsSorted
+      ? sortedPercentile(f.outAmountsSorted, e.amountMinor ?? 0n)
+      : percentile(f.outAmounts, e.amountMinor ?? 0n),
   'customer.hoursSincePasswordChange': (f, _e, at) => hoursSinceChange(f.customer.passwordChangedAt, at),
   'customer.hoursSincePhoneChange': (f, _e, at) => hoursSinceChange(f.customer.phoneChangedAt, at),
   'payee.isNew': (f) => (f.payee ? !f.payee.known : undefined),
@@ -156,6 +167,132 @@ export const PROFILE_FEATURES: Readonly<
   },
   'merchant.accountAgeDays': (f, _e, at) => daysSince(f.merchant?.createdAt, at),
 };
+
+const PROFILE_LIST = Object.entries(PROFILE_FEATURES);
+
+/** What a velocity read gives: a feature of its own, or one part of a combined feature. */
+type Use = 'feature' | 'payments' | 'refunds' | 'byDevice' | 'byIp';
+
+/**
+ * The velocity reads of one event type, made once per type: the features whose entity can
+ * apply to it, in registry order, then the reads of the merchant combinations. For the
+ * memory store the lists are passed as they are; the event only fills in the entities.
+ */
+interface Plan {
+  roles: Role[];
+  metrics: string[];
+  windows: VelocityWindow[];
+  uses: Use[];
+  /** The feature of each read that gives one (`feature`), else ''. */
+  names: string[];
+  values: Array<VelocitySpec['value']>;
+  /** Payments and refunds: the refund rate. */
+  merchant: boolean;
+  /** Payments: the linked payers. */
+  linked: boolean;
+}
+
+const ROLE_TYPES: Partial<Record<Role, readonly string[]>> = {
+  [PAYEE]: ['transfer'],
+  [MERCHANT_AMOUNT]: ['payment'],
+};
+
+const plans = new Map<string, Plan>();
+
+function planOf(type: string): Plan {
+  let plan = plans.get(type);
+  if (plan) return plan;
+  const p: Plan = {
+    roles: [],
+    metrics: [],
+    windows: [],
+    uses: [],
+    names: [],
+    values: [],
+    merchant: type === 'payment' || type === 'refund',
+    linked: type === 'payment',
+  };
+  const add = (
+    role: Role,
+    metric: string,
+    window: VelocityWindow,
+    use: Use,
+    name = '',
+    value: VelocitySpec['value'] = 'count',
+  ) => {
+    p.roles.push(role);
+    p.metrics.push(metric);
+    p.windows.push(window);
+    p.uses.push(use);
+    p.names.push(name);
+    p.values.push(value);
+  };
+  for (const [name, spec] of Object.entries(VELOCITY_FEATURES)) {
+    const only = ROLE_TYPES[spec.role];
+    if (only && !only.includes(type)) continue;
+    add(spec.role, spec.metric, spec.window, 'feature', name, spec.value);
+  }
+  if (p.merchant) {
+    add(MERCHANT, MERCHANT_READS.payments.metric, MERCHANT_READS.payments.window, 'payments');
+    add(MERCHANT, MERCHANT_READS.refunds.metric, MERCHANT_READS.refunds.window, 'refunds');
+  }
+  if (p.linked) {
+    add(MERCHANT_DEVICE, 'payers', '1h', 'byDevice');
+    add(MERCHANT_IP, 'payers', '1h', 'byIp');
+  }
+  plan = p;
+  plans.set(type, plan);
+  return plan;
+}
+
+/** The answers of a plan's reads, by position in the plan (only reads whose entity is known). */
+interface Answers {
+  has(i: number): boolean;
+  count(i: number): number;
+  sum(i: number): bigint;
+  distinct(i: number): number;
+}
+
+/** Answers of the memory store, as numbers in a scratch array. */
+class NumberAnswers implements Answers {
+  constructor(private readonly out: Float64Array) {}
+  has(): boolean {
+    return true;
+  }
+  count(i: number): number {
+    return this.out[i * ANSWER_SIZE] ?? 0;
+  }
+  sum(i: number): bigint {
+    return answerSum(this.out, i);
+  }
+  distinct(i: number): number {
+    return this.out[i * ANSWER_SIZE + 3] ?? 0;
+  }
+}
+
+/** Answers of a store's `readAndRecord`: `slots` maps a plan position to its query. */
+class ResultAnswers implements Answers {
+  constructor(
+    private readonly results: readonly VelocityResult[],
+    private readonly slots: readonly number[],
+  ) {}
+  private at(i: number): VelocityResult | undefined {
+    const slot = this.slots[i] ?? -1;
+    return slot < 0 ? undefined : this.results[slot];
+  }
+  has(i: number): boolean {
+    return this.at(i) !== undefined;
+  }
+  count(i: number): number {
+    return this.at(i)?.count ?? 0;
+  }
+  sum(i: number): bigint {
+    return this.at(i)?.sum ?? 0n;
+  }
+  distinct(i: number): number {
+    return this.at(i)?.distinct ?? 0;
+  }
+}
 
 /** Every feature name this module produces, with its source (the tests check it against the registry). */
 export function producedFeatures(): Map<string, FeatureSource> {
@@ -179,20 +316,76 @@ export interface FeatureComputerOptions {
   isProxy?: ProxyCheck | undefined;
 }
 
-const TIMEOUT = Symbol('timeout');
+/** What a source gives when it failed or did not answer by the deadline. */
+export const LATE: unique symbol = Symbol('late');
+export type Late = typeof LATE;
 
-/** Resolves to the value, or TIMEOUT after `ms` (or on failure, which is just as unusable). */
-async function within<T>(p: Promise<T>, ms: number | undefined): Promise<T | typeof TIMEOUT> {
-  const guarded: Promise<T | typeof TIMEOUT> = p.catch((): typeof TIMEOUT => TIMEOUT);
-  if (ms === undefined) return guarded;
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<typeof TIMEOUT>((resolve) => {
-    timer = setTimeout(() => resolve(TIMEOUT), Math.max(0, ms));
-  });
-  try {
-    return await Promise.race([guarded, late]);
-  } finally {
-    clearTimeout(timer);
+/**
+ * The moment the sources of one decision must have answered by, shared by them all (the
+ * velocity store, the profile, the model). A source that has answered by the time the
+ * microtasks already queued have run (an in-process source, a cached value) costs no
+ * timer; the first one still pending arms the decision's one timer, and the last answer
+ * clears it.
+ */
+export class Deadline {
+  private timer: NodeJS.Timeout | undefined;
+  /** How to give up on each source still waited for. */
+  private waiting: Array<() => void> = [];
+
+  /** `atMs` is on the `performance.now()` clock; infinite for no deadline. */
+  constructor(readonly atMs: number) {}
+
+  /** A deadline `ms` from now; none when `ms` is undefined. */
+  static in(ms: number | undefined): Deadline {
+    return new Deadline(ms === undefined ? Number.POSITIVE_INFINITY : performance.now() + ms);
+  }
+
+  /** The value, or LATE when it fails or has not settled by the deadline. */
+  race<T>(value: PromiseLike<T>): Promise<T | Late> {
+    return new Promise((resolve) => {
+      let settled = false;
+      const expire = () => {
+        if (settled) return;
+        settled = true;
+        resolve(LATE);
+      };
+      const settle = (answer: T | Late) => {
+        if (settled) return;
+        settled = true;
+        this.answered(expire);
+        resolve(answer);
+      };
+      value.then(settle, () => settle(LATE));
+      if (this.atMs === Number.POSITIVE_INFINITY) return;
+      // An answer already there settles in the microtask queued just above, before this check.
+      queueMicrotask(() => {
+        if (!settled) this.wait(expire);
+      });
+    });
+  }
+
+  private wait(expire: () => void): void {
+    this.waiting.push(expire);
+    if (this.timer) return;
+    // Past the deadline the timer still waits for the timers already due, as one of its own would.
+    this.timer = setTimeout(() => this.fire(), Math.max(0, this.atMs - performance.now()));
+  }
+
+  private answered(expire: () => void): void {
+    const i = this.waiting.indexOf(expire);
+    if (i < 0) return;
+    this.waiting.splice(i, 1);
+    if (this.waiting.length === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    const late = this.waiting;
+    this.waiting = [];
+    for (const expire of late) expire();
   }
 }
 
@@ -200,11 +393,19 @@ export class FeatureComputer {
   private readonly velocity: VelocityStore;
   private readonly profile: ProfileSource;
   private readonly isProxy: ProxyCheck;
+  /** The stores of this process answer without a promise, so there is nothing to wait for. */
+  private readonly velocityHere: MemoryVelocityStore | undefined;
+  private readonly profileHere: MemoryProfileSource | undefined;
+  /** Scratch of the in-process reads: entities by plan position, and the answers. */
+  private entities: Array<EntityKey | undefined> = [];
+  private answers = new Float64Array(32 * ANSWER_SIZE);
 
   constructor(options: FeatureComputerOptions) {
     this.velocity = options.velocity;
     this.profile = options.profile;
     this.isProxy = options.isProxy ?? (() => false);
+    this.velocityHere = options.velocity instanceof MemoryVelocityStore ? options.velocity : undefined;
+    this.profileHere = options.profile instanceof MemoryProfileSource ? options.profile : undefined;
   }
 
   /**
@@ -215,89 +416,182 @@ export class FeatureComputer {
    * degraded that count is lost, so `customer.newPayees_24h` may read low afterwards.
    */
   async compute(event: FeatureEvent, at: Date, options: ComputeOptions = {}): Promise<FeatureResult> {
-    const when = (event.at ?? at).getTime();
-    const started = Date.now();
+    const eventAt = event.at ?? at;
+    const when = eventAt.getTime();
+    const deadline = options.deadline ?? Deadline.in(options.deadlineMs);
     const features: Record<string, FeatureValue> = {};
     const missing: string[] = [];
     const degraded: FeatureSource[] = [];
+    const plan = planOf(event.type);
+    const keys = keysOf(event);
+    const counted = velocityEventsOf(event, when);
 
-    // Velocity reads: one per feature that applies, plus the merchant combinations.
-    const queries: VelocityQuery[] = [];
-    const slots = new Map<string, number>();
-    const ask = (name: string, entity: EntityKey | undefined, metric: string, window: VelocityWindow) => {
-      if (!entity) return;
-      slots.set(name, queries.length);
-      queries.push({ entity, metric, window, at: when });
-    };
-    for (const [name, spec] of Object.entries(VELOCITY_FEATURES))
-      ask(name, spec.entity(event), spec.metric, spec.window);
-    const merchant = merchantKey(event);
-    if (merchant) {
-      ask('#payments', merchant, MERCHANT_READS.payments.metric, MERCHANT_READS.payments.window);
-      ask('#refunds', merchant, MERCHANT_READS.refunds.metric, MERCHANT_READS.refunds.window);
-    }
-    if (event.type === 'payment' && event.counterpartyId !== undefined) {
-      ask('#byDevice', merchantDeviceKey(event.counterpartyId, event.deviceId), 'payers', '1h');
-      ask('#byIp', merchantIpKey(event.counterpartyId, event.ip), 'payers', '1h');
-    }
-
-    const [velocity, facts] = await Promise.all([
-      within(this.velocity.readAndRecord(queries, velocityEventsOf(event, when)), options.deadlineMs),
-      within(this.profile.facts(event, new Date(when)), options.deadlineMs),
-    ]);
-
-    const read = (name: string): VelocityResult | undefined => {
-      const i = slots.get(name);
-      return i === undefined || velocity === TIMEOUT ? undefined : velocity[i];
-    };
-    for (const [name, spec] of Object.entries(VELOCITY_FEATURES)) {
-      if (!slots.has(name)) continue;
-      const r = read(name);
-      if (r) features[name] = spec.value === 'sum' ? r.sum : spec.value === 'count' ? r.count : r.distinct;
-      else missing.push(name);
-    }
-    if (merchant) {
-      const p = read('#payments');
-      const r = read('#refunds');
-      if (p && r) features['merchant.refundRate_30d'] = refundRate(p.sum, r.sum);
-      else missing.push('merchant.refundRate_30d');
-    }
-    if (slots.has('#byDevice') || slots.has('#byIp') || event.type === 'payment') {
-      if (velocity === TIMEOUT) missing.push('merchant.linkedPayers_1h');
-      else features['merchant.linkedPayers_1h'] = linkedPayers(read('#byDevice'), read('#byIp'));
-    }
-    if (velocity === TIMEOUT) degraded.push('velocity');
-
-    if (facts === TIMEOUT) {
-      degraded.push('profile');
-      for (const name of Object.keys(PROFILE_FEATURES)) if (applies(name, event)) missing.push(name);
+    // Velocity first, then the profile, as the sources are asked; the memory store answers here and now.
+    let velocityOk: boolean;
+    let pendingVelocity: Promise<VelocityResult[] | Late> | undefined;
+    let slots: number[] = [];
+    const here = this.velocityHere;
+    if (here) {
+      velocityOk = this.readHere(here, plan, keys, when, counted);
+      this.velocityFeatures(
+        plan,
+        keys,
+        velocityOk ? new NumberAnswers(this.answers) : undefined,
+        features,
+        missing,
+      );
     } else {
-      for (const [name, derive] of Object.entries(PROFILE_FEATURES)) {
-        const v = derive(facts, event, when);
+      const queries: VelocityQuery[] = [];
+      slots = plan.roles.map((role, i) => {
+        const entity = keys[role];
+        if (!entity) return -1;
+        queries.push({ entity, metric: plan.metrics[i] ?? '', window: plan.windows[i] ?? '1h', at: when });
+        return queries.length - 1;
+      });
+      pendingVelocity = deadline.race(this.velocity.readAndRecord(queries, counted));
+      velocityOk = false;
+    }
+    const facts = this.profileHere
+      ? this.factsHere(this.profileHere, event, eventAt)
+      : deadline.race(this.profile.facts(event, new Date(when)));
+
+    if (pendingVelocity) {
+      const results = await pendingVelocity;
+      velocityOk = results !== LATE;
+      const answers = results === LATE ? undefined : new ResultAnswers(results, slots);
+      this.velocityFeatures(plan, keys, answers, features, missing);
+    }
+    if (!velocityOk) degraded.push('velocity');
+
+    const f = facts instanceof Promise ? await facts : facts;
+    if (f === LATE) {
+      degraded.push('profile');
+      for (const [name] of PROFILE_LIST) if (applies(name, event)) missing.push(name);
+    } else {
+      for (const [name, derive] of PROFILE_LIST) {
+        const v = derive(f, event, when);
         if (v !== undefined) features[name] = v;
       }
       // Counted after the read, like every other counter: this transfer is not one of its own new payees.
-      if (facts.payee && !facts.payee.known && velocity !== TIMEOUT) {
-        // Bounded by what is left of the deadline: a late write only loses this one count.
-        const left =
-          options.deadlineMs === undefined ? undefined : options.deadlineMs - (Date.now() - started);
-        await within(this.velocity.record(newPayeeEventsOf(event, when)), left);
+      if (f.payee && !f.payee.known && velocityOk) {
+        const newPayee = newPayeeEventsOf(event, when);
+        if (here) {
+          try {
+            here.recordSync(newPayee);
+          } catch {
+            // A refused write only loses this one count, as a late one does.
+          }
+        } else {
+          // Bounded by what is left of the deadline: a late write only loses this one count.
+          await deadline.race(this.velocity.record(newPayee));
+        }
       }
     }
     if (event.ip !== undefined) features['ip.isProxy'] = this.isProxy(event.ip);
 
-    Object.assign(features, MODEL_DEFAULTS);
+    features['model.score'] = MODEL_DEFAULTS['model.score'];
+    features['model.level'] = MODEL_DEFAULTS['model.level'];
     return { features, missing, degraded };
   }
 
   /** The event went through: profile sources learn it (known payee, device, amount history). */
   async committed(event: FeatureEvent, at: Date): Promise<void> {
-    await this.profile.observe(event, event.at ?? at);
+    if (this.profileHere) this.profileHere.observeSync(event, event.at ?? at);
+    else await this.profile.observe(event, event.at ?? at);
   }
 
   /** The engine declined the event: decline counters of the customer, device and address. */
   async declined(event: FeatureEvent, at: Date): Promise<void> {
     await this.velocity.record(declineEventsOf(event, (event.at ?? at).getTime()));
+  }
+
+  /** The memory store's reads and records, into the scratch answers; false when it refused them. */
+  private readHere(
+    store: MemoryVelocityStore,
+    plan: Plan,
+    keys: ReadonlyArray<EntityKey | undefined>,
+    when: number,
+    counted: VelocityEvent[],
+  ): boolean {
+    const n = plan.roles.length;
+    const entities = this.entities;
+    entities.length = n;
+    for (let i = 0; i < n; i++) entities[i] = keys[plan.roles[i] ?? 0];
+    if (this.answers.length < n * ANSWER_SIZE) this.answers = new Float64Array(n * ANSWER_SIZE);
+    try {
+      store.readAndRecordInto(entities, plan.metrics, plan.windows, when, counted, this.answers);
+      return true;
+    } catch {
+      // A refused batch (a malformed event) is as unusable as a late one.
+      return false;
+    } finally {
+      entities.fill(undefined);
+    }
+  }
+
+  private factsHere(source: MemoryProfileSource, event: FeatureEvent, at: Date): ProfileFacts | Late {
+    try {
+      return source.factsSync(event, at);
+    } catch {
+      return LATE;
+    }
+  }
+
+  /** The velocity features from the answers, or all of them missing when there are none. */
+  private velocityFeatures(
+    plan: Plan,
+    keys: ReadonlyArray<EntityKey | undefined>,
+    answers: Answers | undefined,
+    features: Record<string, FeatureValue>,
+    missing: string[],
+  ): void {
+    let payments = -1;
+    let refunds = -1;
+    let byDevice = -1;
+    let byIp = -1;
+    for (let i = 0; i < plan.roles.length; i++) {
+      if (keys[plan.roles[i] ?? 0] === undefined) continue;
+      switch (plan.uses[i]) {
+        case 'feature': {
+          const name = plan.names[i] ?? '';
+          if (!answers?.has(i)) {
+            missing.push(name);
+            break;
+          }
+          const value = plan.values[i];
+          features[name] =
+            value === 'sum' ? answers.sum(i) : value === 'count' ? answers.count(i) : answers.distinct(i);
+          break;
+        }
+        case 'payments':
+          payments = i;
+          break;
+        case 'refunds':
+          refunds = i;
+          break;
+        case 'byDevice':
+          byDevice = i;
+          break;
+        case 'byIp':
+          byIp = i;
+          break;
+        default:
+          break;
+      }
+    }
+    if (payments >= 0) {
+      if (answers?.has(payments) && answers.has(refunds)) {
+        features['merchant.refundRate_30d'] = refundRate(answers.sum(payments), answers.sum(refunds));
+      } else missing.push('merchant.refundRate_30d');
+    }
+    if (plan.linked) {
+      if (!answers) missing.push('merchant.linkedPayers_1h');
+      else {
+        const d = byDevice >= 0 && answers.has(byDevice) ? answers.distinct(byDevice) : undefined;
+        const p = byIp >= 0 && answers.has(byIp) ? answers.distinct(byIp) : undefined;
+        features['merchant.linkedPayers_1h'] = linkedPayers(d, p);
+      }
+    }
   }
 }
 
@@ -325,6 +619,24 @@ export function percentile(amounts: readonly bigint[], amount: bigint): number {
   return below / amounts.length;
 }
 
+/** `median` of amounts already in ascending order. */
+export function sortedMedian(sorted: readonly bigint[]): bigint {
+  return sorted[Math.floor((sorted.length - 1) / 2)] ?? 0n;
+}
+
+/** `percentile` of amounts already in ascending order (a binary search for the first not below). */
+export function sortedPercentile(sorted: readonly bigint[], amount: bigint): number {
+  if (sorted.length === 0) return NO_HISTORY_PERCENTILE;
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? 0n) < amount) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo / sorted.length;
+}
+
 function daysSince(d: Date | undefined, at: number): number | undefined {
   return d === undefined ? undefined : Math.max(0, Math.floor((at - d.getTime()) / DAY_MS));
 }
@@ -347,7 +659,7 @@ function refundRate(payments: bigint, refunds: bigint): number {
  * largest group of the two). Only this event's device and address are looked at, which
  * keeps it to two reads; a group counts when it has at least two payers.
  */
-function linkedPayers(byDevice: VelocityResult | undefined, byIp: VelocityResult | undefined): number {
-  const n = Math.max(byDevice?.distinct ?? 0, byIp?.distinct ?? 0);
+function linkedPayers(byDevice: number | undefined, byIp: number | undefined): number {
+  const n = Math.max(byDevice ?? 0, byIp ?? 0);
   return n >= 2 ? n : 0;
 }

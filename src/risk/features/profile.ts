@@ -29,6 +29,8 @@ export interface ProfileFacts {
    * AMOUNT_HISTORY_MS before the event, at most the AMOUNT_HISTORY_MAX latest.
    */
   outAmounts: bigint[];
+  /** The same amounts in ascending order, when the source keeps them sorted (spares a sort per read). */
+  outAmountsSorted?: bigint[] | undefined;
   payee?: (CustomerFacts & { known: boolean }) | undefined;
   /** When the event's device was first seen for the customer; null when never. */
   deviceFirstSeenAt?: Date | null | undefined;
@@ -42,9 +44,72 @@ export interface ProfileSource {
   observe(event: FeatureEvent, at: Date): Promise<void>;
 }
 
+/**
+ * One currency's committed outgoing amounts, in the order observed (oldest first when
+ * observed in time order), and the same amounts sorted: a read takes the typical amount
+ * and the percentile from the sorted list instead of sorting up to AMOUNT_HISTORY_MAX
+ * amounts each time.
+ */
+class AmountHistory {
+  readonly times: number[] = [];
+  readonly amounts: bigint[] = [];
+  /** The same amounts in ascending order, kept by binary insertion. */
+  readonly sorted: bigint[] = [];
+  /** No time is earlier than the one before it (so the first and last bound them all). */
+  private ordered = true;
+
+  add(t: number, amount: bigint): void {
+    const last = this.times[this.times.length - 1];
+    if (last !== undefined && t < last) this.ordered = false;
+    this.times.push(t);
+    this.amounts.push(amount);
+    this.sorted.splice(upperBound(this.sorted, amount), 0, amount);
+    // Keep what a later read could still use: the cap, and nothing older than the window.
+    const cutoff = t - AMOUNT_HISTORY_MS;
+    while (
+      this.times.length > AMOUNT_HISTORY_MAX ||
+      (this.times[0] !== undefined && this.times[0] <= cutoff)
+    ) {
+      this.times.shift();
+      const gone = this.amounts.shift();
+      if (gone !== undefined) this.sorted.splice(upperBound(this.sorted, gone) - 1, 1);
+    }
+    if (this.times.length === 0) this.ordered = true;
+  }
+
+  /** Amounts strictly before `when` and within the history window, the latest AMOUNT_HISTORY_MAX. */
+  before(when: number): Pick<ProfileFacts, 'outAmounts' | 'outAmountsSorted'> {
+    const n = this.times.length;
+    const from = when - AMOUNT_HISTORY_MS;
+    // The usual case: everything held is in range, and the sorted list is the answer's.
+    if (this.ordered && (n === 0 || ((this.times[0] ?? 0) > from && (this.times[n - 1] ?? 0) < when))) {
+      return { outAmounts: this.amounts.slice(), outAmountsSorted: this.sorted.slice() };
+    }
+    const picked: bigint[] = [];
+    for (let i = 0; i < n; i++) {
+      const t = this.times[i] ?? 0;
+      const a = this.amounts[i];
+      if (t > from && t < when && a !== undefined) picked.push(a);
+    }
+    return { outAmounts: picked.slice(-AMOUNT_HISTORY_MAX) };
+  }
+}
+
+/** Index of the first element greater than `v` in an ascending list. */
+function upperBound(sorted: readonly bigint[], v: bigint): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] ?? 0n) <= v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 interface CustomerHistory extends CustomerFacts {
-  /** Per currency, committed outgoing [time ms, amount], oldest first. */
-  amounts: Map<string, Array<[number, bigint]>>;
+  /** Per currency, the committed outgoing amounts. */
+  amounts: Map<string, AmountHistory>;
   payees: Set<string>;
   devices: Map<string, Date>;
   countries: Map<string, number>;
@@ -82,12 +147,27 @@ export class MemoryProfileSource implements ProfileSource {
   }
 
   async facts(event: FeatureEvent, at: Date): Promise<ProfileFacts> {
+    return this.factsSync(event, at);
+  }
+
+  async observe(event: FeatureEvent, at: Date): Promise<void> {
+    this.observeSync(event, at);
+  }
+
+  /** `facts` without the promise: this source answers in this process, at once. */
+  factsSync(event: FeatureEvent, at: Date): ProfileFacts {
     const when = (event.at ?? at).getTime();
     const c = this.customers.get(event.customerId);
+    const history = c?.amounts.get(event.currency ?? '');
     const facts: ProfileFacts = {
       customer: c ? publicFacts(c) : {},
-      outAmounts: amountsBefore(c?.amounts.get(event.currency ?? ''), when),
+      outAmounts: [],
     };
+    if (history) {
+      const amounts = history.before(when);
+      facts.outAmounts = amounts.outAmounts;
+      if (amounts.outAmountsSorted) facts.outAmountsSorted = amounts.outAmountsSorted;
+    }
     const other = event.counterpartyId;
     if (event.type === 'transfer' && other !== undefined) {
       const p = this.customers.get(other);
@@ -103,7 +183,8 @@ export class MemoryProfileSource implements ProfileSource {
     return facts;
   }
 
-  async observe(event: FeatureEvent, at: Date): Promise<void> {
+  /** `observe` without the promise. */
+  observeSync(event: FeatureEvent, at: Date): void {
     if (event.failed) return;
     const when = event.at ?? at;
     const c = this.customer(event.customerId);
@@ -119,16 +200,12 @@ export class MemoryProfileSource implements ProfileSource {
     const country = event.geo?.country;
     if (country !== undefined) c.countries.set(country, (c.countries.get(country) ?? 0) + 1);
     if (OUTGOING_TYPES.has(event.type) && event.currency !== undefined) {
-      let list = c.amounts.get(event.currency);
-      if (!list) {
-        list = [];
-        c.amounts.set(event.currency, list);
+      let history = c.amounts.get(event.currency);
+      if (!history) {
+        history = new AmountHistory();
+        c.amounts.set(event.currency, history);
       }
-      list.push([when.getTime(), event.amountMinor ?? 0n]);
-      // Keep what a later read could still use: the cap, and nothing older than the window.
-      const cutoff = when.getTime() - AMOUNT_HISTORY_MS;
-      while (list.length > AMOUNT_HISTORY_MAX || (list[0] !== undefined && list[0][0] <= cutoff))
-        list.shift();
+      history.add(when.getTime(), event.amountMinor ?? 0n);
     }
     if (event.type === 'transfer' && event.counterpartyId !== undefined) c.payees.add(event.counterpartyId);
   }
@@ -150,12 +227,4 @@ function publicFacts(c: CustomerHistory): CustomerFacts {
     phoneChangedAt: c.phoneChangedAt,
     usualCountry: usual,
   };
-}
-
-/** Amounts strictly before `when` and within the history window, the latest AMOUNT_HISTORY_MAX. */
-function amountsBefore(list: Array<[number, bigint]> | undefined, when: number): bigint[] {
-  if (!list) return [];
-  const from = when - AMOUNT_HISTORY_MS;
-  const picked = list.filter(([t]) => t > from && t < when).map(([, a]) => a);
-  return picked.slice(-AMOUNT_HISTORY_MAX);
 }

@@ -21,27 +21,83 @@ export const OUTGOING_TYPES: ReadonlySet<string> = new Set(['transfer', 'payment
 
 const ID_RE = /^[^\s{}|]{1,200}$/;
 
+/**
+ * The last key made per entity type. A decision asks for the same few keys several times
+ * (its reads, then its counters); handing back the same string lets the velocity store's
+ * lookups reuse the string's hash instead of hashing a fresh copy each time.
+ */
+const lastIds: Partial<Record<EntityType, string>> = {};
+const lastKeys: Partial<Record<EntityType, EntityKey>> = {};
+
 /** The entity key for an id, or undefined when the id cannot be a key (it is then not counted, never thrown on). */
 export function entityKey(type: EntityType, id: string | undefined): EntityKey | undefined {
   if (id === undefined) return undefined;
+  const last = lastKeys[type];
+  if (last !== undefined && lastIds[type] === id) return last;
+  if (!ID_RE.test(id)) return undefined;
   const key: EntityKey = `${type}:${id}`;
-  return ID_RE.test(key.slice(type.length + 1)) ? key : undefined;
+  lastIds[type] = id;
+  lastKeys[type] = key;
+  return key;
 }
 
-/** The counterparty of a velocity event, or absent when it is too long to count. */
-function cp(id: string | undefined): { counterparty?: string } {
-  return id !== undefined && id.length > 0 && id.length <= 200 ? { counterparty: id } : {};
+/** A counterparty a velocity event can carry: absent when empty or too long to count. */
+function cpOf(id: string | undefined): string | undefined {
+  return id !== undefined && id.length > 0 && id.length <= 200 ? id : undefined;
 }
+
+/** The last merchant sub-series key of one kind, for the read and the record of the same event. */
+class SubKeyMemo {
+  private merchant: string | undefined;
+  private part: string | bigint = '';
+  key: EntityKey | undefined;
+
+  has(merchant: string, part: string | bigint): boolean {
+    return merchant === this.merchant && part === this.part;
+  }
+
+  set(merchant: string, part: string | bigint, key: EntityKey | undefined): EntityKey | undefined {
+    this.merchant = merchant;
+    this.part = part;
+    this.key = key;
+    return key;
+  }
+}
+
+const amountKeys = new SubKeyMemo();
+const deviceKeys = new SubKeyMemo();
+const ipKeys = new SubKeyMemo();
 
 /** Merchant sub-series: one per exact amount, one per payer device and per payer address. */
 export function merchantAmountKey(merchant: string, amount: bigint): EntityKey | undefined {
-  return entityKey('merchant', `${merchant}@${amount}`);
+  if (amountKeys.has(merchant, amount)) return amountKeys.key;
+  return amountKeys.set(merchant, amount, entityKey('merchant', `${merchant}@${amount}`));
 }
 export function merchantDeviceKey(merchant: string, device: string | undefined): EntityKey | undefined {
-  return device === undefined ? undefined : entityKey('merchant', `${merchant}/d:${device}`);
+  if (device === undefined) return undefined;
+  if (deviceKeys.has(merchant, device)) return deviceKeys.key;
+  return deviceKeys.set(merchant, device, entityKey('merchant', `${merchant}/d:${device}`));
 }
 export function merchantIpKey(merchant: string, ip: string | undefined): EntityKey | undefined {
-  return ip === undefined ? undefined : entityKey('merchant', `${merchant}/i:${ip}`);
+  if (ip === undefined) return undefined;
+  if (ipKeys.has(merchant, ip)) return ipKeys.key;
+  return ipKeys.set(merchant, ip, entityKey('merchant', `${merchant}/i:${ip}`));
+}
+
+/** A velocity event with only the fields that are present (the shape every caller and test sees). */
+function counted(
+  entity: EntityKey,
+  metric: string,
+  at: number,
+  amount: bigint | undefined,
+  counterparty: string | undefined,
+): VelocityEvent {
+  if (amount === undefined) {
+    return counterparty === undefined ? { entity, metric, at } : { entity, metric, at, counterparty };
+  }
+  return counterparty === undefined
+    ? { entity, metric, at, amount }
+    : { entity, metric, at, amount, counterparty };
 }
 
 /**
@@ -50,55 +106,61 @@ export function merchantIpKey(merchant: string, ip: string | undefined): EntityK
  */
 export function velocityEventsOf(event: FeatureEvent, at: number): VelocityEvent[] {
   const out: VelocityEvent[] = [];
-  const add = (entity: EntityKey | undefined, metric: string, extra: Partial<VelocityEvent> = {}) => {
-    if (entity) out.push({ entity, metric, at, ...extra });
+  const add = (
+    entity: EntityKey | undefined,
+    metric: string,
+    amount: bigint | undefined,
+    counterparty: string | undefined,
+  ) => {
+    if (entity) out.push(counted(entity, metric, at, amount, counterparty));
   };
   const customer = entityKey('customer', event.customerId);
   const device = entityKey('device', event.deviceId);
   const ip = entityKey('ip', event.ip);
   const amount = event.amountMinor !== undefined && event.amountMinor > 0n ? event.amountMinor : 0n;
+  const payer = cpOf(event.customerId);
 
   if (event.failed) {
     // A failed attempt proves nothing about who uses the device or address, so only the failure counts.
     if (event.type === 'login') {
-      add(customer, 'login_fail', cp(event.ip));
-      add(ip, 'login_fail', cp(event.customerId));
-      add(device, 'login_fail', cp(event.customerId));
+      add(customer, 'login_fail', undefined, cpOf(event.ip));
+      add(ip, 'login_fail', undefined, payer);
+      add(device, 'login_fail', undefined, payer);
     } else if (event.type === 'card_binding' || event.type === 'bank_account_binding') {
-      add(customer, 'binding_fail', cp(event.counterpartyId));
+      add(customer, 'binding_fail', undefined, cpOf(event.counterpartyId));
     }
     return out;
   }
 
-  add(device, 'customers', cp(event.customerId));
-  add(customer, 'devices', cp(event.deviceId));
-  add(ip, 'customers', cp(event.customerId));
+  add(device, 'customers', undefined, payer);
+  add(customer, 'devices', undefined, cpOf(event.deviceId));
+  add(ip, 'customers', undefined, payer);
 
   const other = event.counterpartyId;
   switch (event.type) {
     case 'topup':
-      add(customer, 'topup', { amount });
-      if (amount < SMALL_TOPUP_MINOR) add(customer, 'topup_small', { amount });
+      add(customer, 'topup', amount, undefined);
+      if (amount < SMALL_TOPUP_MINOR) add(customer, 'topup_small', amount, undefined);
       break;
     case 'transfer':
-      add(customer, 'out', { amount, ...cp(other) });
-      add(entityKey('payee', other), 'received', { amount, ...cp(event.customerId) });
-      add(entityKey('customer', other), 'received', { amount, ...cp(event.customerId) });
+      add(customer, 'out', amount, cpOf(other));
+      add(entityKey('payee', other), 'received', amount, payer);
+      add(entityKey('customer', other), 'received', amount, payer);
       break;
     case 'payment':
-      add(customer, 'out', { amount, ...cp(other) });
+      add(customer, 'out', amount, cpOf(other));
       if (other !== undefined) {
-        add(entityKey('merchant', other), 'payment', { amount, ...cp(event.customerId) });
-        add(merchantAmountKey(other, amount), 'payment', cp(event.customerId));
-        add(merchantDeviceKey(other, event.deviceId), 'payers', cp(event.customerId));
-        add(merchantIpKey(other, event.ip), 'payers', cp(event.customerId));
+        add(entityKey('merchant', other), 'payment', amount, payer);
+        add(merchantAmountKey(other, amount), 'payment', undefined, payer);
+        add(merchantDeviceKey(other, event.deviceId), 'payers', undefined, payer);
+        add(merchantIpKey(other, event.ip), 'payers', undefined, payer);
       }
       break;
     case 'withdrawal':
-      add(customer, 'out', { amount, ...cp(other) });
+      add(customer, 'out', amount, cpOf(other));
       break;
     case 'refund':
-      add(entityKey('merchant', other), 'refund', { amount, ...cp(event.customerId) });
+      add(entityKey('merchant', other), 'refund', amount, payer);
       break;
     default:
       break;
@@ -109,7 +171,7 @@ export function velocityEventsOf(event: FeatureEvent, at: number): VelocityEvent
 /** Counters for a transfer to a payee the customer never paid before (known only from the profile). */
 export function newPayeeEventsOf(event: FeatureEvent, at: number): VelocityEvent[] {
   const customer = entityKey('customer', event.customerId);
-  return customer ? [{ entity: customer, metric: 'new_payee', at, ...cp(event.counterpartyId) }] : [];
+  return customer ? [counted(customer, 'new_payee', at, undefined, cpOf(event.counterpartyId))] : [];
 }
 
 /** Counters for an event the engine declined, recorded once the decision is made. */
@@ -120,7 +182,7 @@ export function declineEventsOf(event: FeatureEvent, at: number): VelocityEvent[
     entityKey('device', event.deviceId),
     entityKey('ip', event.ip),
   ]) {
-    if (entity) out.push({ entity, metric: 'decline', at, ...cp(event.type) });
+    if (entity) out.push(counted(entity, 'decline', at, undefined, cpOf(event.type)));
   }
   return out;
 }

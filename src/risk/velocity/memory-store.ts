@@ -30,18 +30,19 @@
  * buckets older than the retention dropped as the clock moves (rings shrink back), and
  * `prune(now)` forgets series idle for longer than the longest window.
  */
-import { OFFSET_MASK, Pool } from './pool.ts';
+import { copy, OFFSET_MASK, Pool, zero } from './pool.ts';
 import {
   checkEventValues,
   checkQuery,
   checkSeries,
-  EMPTY_RESULT,
+  type EntityKey,
   forEachBatch,
   RESOLUTIONS,
   type VelocityEvent,
   type VelocityQuery,
   type VelocityResult,
   type VelocityStore,
+  type VelocityWindow,
   WINDOW_LIST,
   WINDOW_SPECS,
   WINDOWS_BY_RESOLUTION,
@@ -82,9 +83,12 @@ const F_LO = 3;
 const F_SEEN = 4;
 /** Counterparty pairs: bucket, id. */
 const PAIR = 2;
-const MIN_J = 1;
+const MIN_J = 0;
 const SHRINK_J = 5;
-const MIN_BITS = 3;
+const MIN_BITS = 1;
+
+/** Entities and counterparty names remembered from the last lookups (a power of two). */
+const RECENT = 8;
 
 const TWO32 = 4_294_967_296;
 /** Past this a `hi` half could stop being exact on the next addition. */
@@ -109,6 +113,18 @@ export interface MemoryVelocityStats {
   /** Bytes of the pool's blocks in use, and reserved from the system. */
   poolUsedBytes: number;
   poolReservedBytes: number;
+}
+
+/**
+ * Numbers per answer of `readAndRecordInto`: count, the sum's high and low halves
+ * (`hi × 2^32 + lo`), distinct, and complete (1 or 0).
+ */
+export const ANSWER_SIZE = 5;
+
+/** The exact sum of answer `i` of `readAndRecordInto`. */
+export function answerSum(out: Float64Array, i: number): bigint {
+  const o = i * ANSWER_SIZE;
+  return toBigint(out[o + 1] ?? 0, out[o + 2] ?? 0);
 }
 
 /** Scratch halves of the amount being recorded, so the hot path allocates nothing for it. */
@@ -153,7 +169,7 @@ function subSum(a: Float64Array, at: number, hi: number, lo: number): void {
 }
 
 function toBigint(hi: number, lo: number): bigint {
-  if (hi === 0) return BigInt(lo);
+  if (hi === 0) return lo === 0 ? 0n : BigInt(lo);
   // hi × 2^32 + lo is still an exact double below 2^53.
   if (hi < 2_097_152) return BigInt(hi * TWO32 + lo);
   return (BigInt(hi) << 32n) + BigInt(lo);
@@ -188,7 +204,7 @@ function ringMove(pool: Pool, hc: Float64Array, hf: number, stride: number, j: n
   const len = hc[hf + 2] ?? 0;
   const next = pool.alloc(stride << j);
   const from = addr & OFFSET_MASK;
-  pool.chunk(next).set(pool.chunk(addr).subarray(from, from + len * stride), next & OFFSET_MASK);
+  copy(pool.chunk(addr), from, pool.chunk(next), next & OFFSET_MASK, len * stride);
   pool.release(addr, stride << (hc[hf + 1] ?? 0));
   hc[hf] = next;
   hc[hf + 1] = j;
@@ -202,8 +218,8 @@ function ringInsert(pool: Pool, hc: Float64Array, hf: number, stride: number, i:
   const addr = hc[hf] ?? 0;
   const c = pool.chunk(addr);
   const base = addr & OFFSET_MASK;
-  if (i < len) c.copyWithin(base + (i + 1) * stride, base + i * stride, base + len * stride);
-  c.fill(0, base + i * stride, base + (i + 1) * stride);
+  if (i < len) copy(c, base + i * stride, c, base + (i + 1) * stride, (len - i) * stride);
+  zero(c, base + i * stride, stride);
   hc[hf + 2] = len + 1;
 }
 
@@ -223,7 +239,7 @@ function ringDrop(
   const base = addr & OFFSET_MASK;
   if (onDrop) for (let i = 0; i < k; i++) onDrop(c, base + i * stride);
   const len = hc[hf + 2] ?? 0;
-  c.copyWithin(base, base + k * stride, base + len * stride);
+  copy(c, base + k * stride, c, base, (len - k) * stride);
   const left = len - k;
   hc[hf + 2] = left;
   const j = hc[hf + 1] ?? 0;
@@ -368,6 +384,23 @@ export class MemoryVelocityStore implements VelocityStore {
   /** Scratch for unions of counterparty ids (generation-stamped, so never cleared). */
   private marks = new Uint32Array(64);
   private generation = 0;
+  /**
+   * The last entities looked up and their map entries, and the last counterparty names and
+   * their ids: a decision names the same few again and again, and a hit spares a lookup in
+   * maps of hundreds of thousands of entries (a cache miss or two each).
+   */
+  private readonly recentEntities = new Array<string | undefined>(RECENT).fill(undefined);
+  private readonly recentHeads = new Array<SeriesNode | undefined>(RECENT).fill(undefined);
+  private recentEntity = 0;
+  private readonly recentNames = new Array<string | undefined>(RECENT).fill(undefined);
+  private readonly recentIds = new Array<number>(RECENT).fill(0);
+  private recentName = 0;
+  /** Entities and metrics that passed `checkSeries` lately (the entities a ring of RECENT). */
+  private readonly checkedEntities = new Array<string | undefined>(RECENT).fill(undefined);
+  private checkedNext = 0;
+  private readonly checkedMetrics = new Set<string>();
+  /** Scratch answer of `readOne`. */
+  private readonly answer = new Float64Array(ANSWER_SIZE);
 
   constructor(options: MemoryVelocityStoreOptions = {}) {
     this.maxEntities = options.maxEntities ?? 250_000;
@@ -414,6 +447,38 @@ export class MemoryVelocityStore implements VelocityStore {
     return out;
   }
 
+  /**
+   * `readAndRecordSync` for an engine in this process, without an object per query or
+   * answer: read i is `metrics[i]` over `windows[i]` of `entities[i]` as of `at`, answered
+   * in `out` from `i × ANSWER_SIZE` on; a read whose entity is undefined is skipped (its
+   * answer is left as it was). The events are checked first and recorded after the reads.
+   */
+  readAndRecordInto(
+    entities: readonly (EntityKey | undefined)[],
+    metrics: readonly string[],
+    windows: readonly VelocityWindow[],
+    at: number,
+    events: readonly VelocityEvent[],
+    out: Float64Array,
+  ): void {
+    this.checkEvents(events);
+    // Reads of one entity come together: its map entry is looked up once for them.
+    let last: EntityKey | undefined;
+    let head: SeriesNode | undefined;
+    for (let i = 0; i < metrics.length; i++) {
+      const entity = entities[i];
+      const metric = metrics[i];
+      const window = windows[i];
+      if (entity === undefined || metric === undefined || window === undefined) continue;
+      if (entity !== last) {
+        head = this.headOf(entity);
+        last = entity;
+      }
+      this.readInto(this.findIn(head, metric), entity, metric, window, at, out, i * ANSWER_SIZE);
+    }
+    for (const e of events) this.recordOne(e);
+  }
+
   async rebuild(source: AsyncIterable<VelocityEvent>): Promise<number> {
     await this.clear();
     return forEachBatch(source, 4_096, async (batch) => this.recordSync(batch));
@@ -423,6 +488,7 @@ export class MemoryVelocityStore implements VelocityStore {
     this.pool = new Pool();
     this.entities.clear();
     this.names.clear();
+    this.forgetRecent();
     this.nameOf = [];
     this.refs = [];
     this.freeIds = [];
@@ -435,6 +501,7 @@ export class MemoryVelocityStore implements VelocityStore {
   prune(now: number): number {
     const horizon = now - WINDOW_SPECS['30d'].ms - HOUR_MS;
     let pruned = 0;
+    this.forgetRecent();
     for (const [entity, head] of this.entities) {
       let kept: SeriesNode | undefined;
       for (let n: SeriesNode | undefined = head; n; ) {
@@ -487,14 +554,18 @@ export class MemoryVelocityStore implements VelocityStore {
   /** The entity and metric are checked by pattern only for a series not yet known. */
   private checkEvents(events: readonly VelocityEvent[]): void {
     for (const e of events) {
-      if (this.find(e.entity, e.metric) < 0) checkSeries(e.entity, e.metric);
+      if (this.find(e.entity, e.metric) < 0) this.checkNew(e.entity, e.metric);
       checkEventValues(e);
     }
   }
 
   /** Header address of a series, -1 when not tracked; marks the entity as used. */
   private find(entity: string, metric: string): number {
-    const head = this.entities.get(entity);
+    return this.findIn(this.headOf(entity), metric);
+  }
+
+  /** `find` from the entity's map entry. */
+  private findIn(head: SeriesNode | undefined, metric: string): number {
     for (let n = head; n; n = n.next) {
       if (n.metric === metric) {
         if (head) head.used = true;
@@ -507,7 +578,7 @@ export class MemoryVelocityStore implements VelocityStore {
   private seriesFor(entity: string, metric: string): number {
     const known = this.find(entity, metric);
     if (known >= 0) return known;
-    const head = this.entities.get(entity);
+    const head = this.headOf(entity);
     if (!head && this.entities.size >= this.maxEntities) this.evictOne();
     const hdr = this.pool.alloc(H_SIZE);
     const hc = this.pool.chunk(hdr);
@@ -519,7 +590,10 @@ export class MemoryVelocityStore implements VelocityStore {
     }
     const node = new SeriesNode(metric, hdr, head?.next);
     if (head) head.next = node;
-    else this.entities.set(entity, node);
+    else {
+      this.entities.set(entity, node);
+      this.rememberEntity(entity, node);
+    }
     return hdr;
   }
 
@@ -536,6 +610,7 @@ export class MemoryVelocityStore implements VelocityStore {
         continue;
       }
       for (let n: SeriesNode | undefined = head; n; n = n.next) this.freeSeries(n.hdr);
+      this.forgetRecent();
       this.evictions++;
       return;
     }
@@ -579,6 +654,11 @@ export class MemoryVelocityStore implements VelocityStore {
   }
 
   private intern(name: string): number {
+    const names = this.recentNames;
+    for (let k = 0, i = this.recentName; k < RECENT; k++) {
+      i = (i + RECENT - 1) & (RECENT - 1);
+      if (names[i] === name) return this.recentIds[i] ?? 0;
+    }
     let id = this.names.get(name);
     if (id === undefined) {
       id = this.freeIds.pop() ?? this.nameOf.length;
@@ -586,7 +666,53 @@ export class MemoryVelocityStore implements VelocityStore {
       this.nameOf[id] = name;
       this.refs[id] = 0;
     }
+    const at = this.recentName;
+    names[at] = name;
+    this.recentIds[at] = id;
+    this.recentName = (at + 1) & (RECENT - 1);
     return id;
+  }
+
+  /** The map entry of an entity, from the recent lookups when it is one of them. */
+  private headOf(entity: string): SeriesNode | undefined {
+    const keys = this.recentEntities;
+    for (let k = 0, i = this.recentEntity; k < RECENT; k++) {
+      i = (i + RECENT - 1) & (RECENT - 1);
+      if (keys[i] === entity) return this.recentHeads[i];
+    }
+    const head = this.entities.get(entity);
+    this.rememberEntity(entity, head);
+    return head;
+  }
+
+  private rememberEntity(entity: string, head: SeriesNode | undefined): void {
+    let at = this.recentEntities.indexOf(entity);
+    if (at < 0) {
+      at = this.recentEntity;
+      this.recentEntity = (at + 1) & (RECENT - 1);
+      this.recentEntities[at] = entity;
+    }
+    this.recentHeads[at] = head;
+  }
+
+  /**
+   * `checkSeries` for a series not tracked, skipped for an entity and a metric that passed
+   * it lately (a decision's new entity is checked by its reads, then by its records).
+   */
+  private checkNew(entity: string, metric: string): void {
+    if (this.checkedMetrics.has(metric) && this.checkedEntities.includes(entity)) return;
+    checkSeries(entity, metric);
+    if (this.checkedMetrics.size >= 1_024) this.checkedMetrics.clear();
+    this.checkedMetrics.add(metric);
+    this.checkedEntities[this.checkedNext] = entity;
+    this.checkedNext = (this.checkedNext + 1) & (RECENT - 1);
+  }
+
+  /** Drops the recent lookups: an entity or a name they hold may be gone. */
+  private forgetRecent(): void {
+    this.recentEntities.fill(undefined);
+    this.recentHeads.fill(undefined);
+    this.recentNames.fill(undefined);
   }
 
   private unref(id: number): void {
@@ -595,33 +721,61 @@ export class MemoryVelocityStore implements VelocityStore {
     if (left > 0) return;
     const name = this.nameOf[id];
     if (name !== undefined) this.names.delete(name);
+    this.recentNames.fill(undefined);
     this.nameOf[id] = '';
     this.freeIds.push(id);
   }
 
   private readOne(q: VelocityQuery): VelocityResult {
-    const hdr = this.find(q.entity, q.metric);
-    const w = WINDOW_SPECS[q.window];
-    if (hdr < 0 || !w || !Number.isSafeInteger(q.at) || q.at < 0) {
-      checkQuery(q);
-      return { ...EMPTY_RESULT };
+    const a = this.answer;
+    this.readInto(this.find(q.entity, q.metric), q.entity, q.metric, q.window, q.at, a, 0);
+    return {
+      count: a[0] ?? 0,
+      sum: toBigint(a[1] ?? 0, a[2] ?? 0),
+      distinct: a[3] ?? 0,
+      complete: a[4] === 1,
+    };
+  }
+
+  /** Reads the series at `hdr` (-1: not tracked) into out[o … o + ANSWER_SIZE − 1]. */
+  private readInto(
+    hdr: number,
+    entity: EntityKey,
+    metric: string,
+    window: VelocityWindow,
+    at: number,
+    out: Float64Array,
+    o: number,
+  ): void {
+    const w = WINDOW_SPECS[window];
+    if (!w || !Number.isSafeInteger(at) || at < 0) {
+      checkQuery({ entity, metric, window, at });
+    }
+    if (hdr < 0 || !w) {
+      this.checkNew(entity, metric);
+      out[o] = 0;
+      out[o + 1] = 0;
+      out[o + 2] = 0;
+      out[o + 3] = 0;
+      out[o + 4] = 1;
+      return;
     }
     const hc = this.pool.chunk(hdr);
     const ho = hdr & OFFSET_MASK;
-    if (q.at > (hc[ho + H_CLOCK] ?? 0)) this.advance(hc, ho, q.at);
+    if (at > (hc[ho + H_CLOCK] ?? 0)) this.advance(hc, ho, at);
     const res = RES_MS[w.resolution] ?? 1;
     const head = Math.floor((hc[ho + H_CLOCK] ?? 0) / res);
-    const b = Math.floor(q.at / res);
+    const b = Math.floor(at / res);
     if (b === head) {
-      const o = ho + H_TOT + w.index * T_STRIDE;
-      return {
-        count: hc[o] ?? 0,
-        sum: toBigint(hc[o + 1] ?? 0, hc[o + 2] ?? 0),
-        distinct: hc[o + 3] ?? 0,
-        complete: true,
-      };
+      const t = ho + H_TOT + w.index * T_STRIDE;
+      out[o] = hc[t] ?? 0;
+      out[o + 1] = hc[t + 1] ?? 0;
+      out[o + 2] = hc[t + 2] ?? 0;
+      out[o + 3] = hc[t + 3] ?? 0;
+      out[o + 4] = 1;
+      return;
     }
-    return this.readPast(hc, ho, w.resolution, b - w.buckets + 1, b, head);
+    this.readPast(hc, ho, w.resolution, b - w.buckets + 1, b, head, out, o);
   }
 
   /** A read behind the series clock: the retained buckets of the window, one by one. */
@@ -632,7 +786,9 @@ export class MemoryVelocityStore implements VelocityStore {
     lo: number,
     hi: number,
     head: number,
-  ): VelocityResult {
+    out: Float64Array,
+    at: number,
+  ): void {
     const pool = this.pool;
     const hf = ho + H_RINGS + r * 3;
     const addr = hc[hf] ?? 0;
@@ -673,7 +829,11 @@ export class MemoryVelocityStore implements VelocityStore {
       }
     }
     const retainedFrom = head - (RETAINED[r] ?? 0) + 1;
-    return { count, sum: toBigint(sumHi, sumLo), distinct, complete: lo >= retainedFrom };
+    out[at] = count;
+    out[at + 1] = sumHi;
+    out[at + 2] = sumLo;
+    out[at + 3] = distinct;
+    out[at + 4] = lo >= retainedFrom ? 1 : 0;
   }
 
   private nextGeneration(): number {
@@ -708,7 +868,7 @@ export class MemoryVelocityStore implements VelocityStore {
         const o = ho + (ws[k] ?? 0);
         const n = ws[k + 1] ?? 0;
         if (next - n >= head) {
-          hc.fill(0, o, o + T_STRIDE);
+          zero(hc, o, T_STRIDE);
           continue;
         }
         const last = next - n;

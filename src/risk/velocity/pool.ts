@@ -17,6 +17,30 @@ export const OFFSET_MASK = CHUNK - 1;
 const LARGE = CHUNK >>> 2;
 const EMPTY = new Float64Array(0);
 
+/**
+ * Up to this many doubles a plain loop beats the typed-array builtins, whose call costs
+ * more than a short copy (the store's blocks are mostly a few records).
+ */
+const SHORT = 64;
+
+/** Zeroes `n` doubles of `a` from `at`. */
+export function zero(a: Float64Array, at: number, n: number): void {
+  if (n > SHORT) a.fill(0, at, at + n);
+  else for (let i = at, end = at + n; i < end; i++) a[i] = 0;
+}
+
+/** Copies `n` doubles from `a` at `from` to `b` at `to`; the same array may overlap either way. */
+export function copy(a: Float64Array, from: number, b: Float64Array, to: number, n: number): void {
+  if (n > SHORT) {
+    if (a === b) a.copyWithin(to, from, from + n);
+    else b.set(a.subarray(from, from + n), to);
+  } else if (a === b && to > from) {
+    for (let i = n - 1; i >= 0; i--) b[to + i] = a[from + i] ?? 0;
+  } else {
+    for (let i = 0; i < n; i++) b[to + i] = a[from + i] ?? 0;
+  }
+}
+
 export class Pool {
   readonly chunks: Float64Array[] = [];
   /** Doubles handed out and not yet released. */
@@ -37,8 +61,7 @@ export class Pool {
     }
     const reused = this.free.get(size)?.pop();
     if (reused !== undefined) {
-      const off = reused & OFFSET_MASK;
-      this.chunk(reused).fill(0, off, off + size);
+      zero(this.chunk(reused), reused & OFFSET_MASK, size);
       return reused;
     }
     if (this.top + size > CHUNK) {

@@ -1,48 +1,63 @@
 /**
  * Scaled velocity store: the counters live in Redis, shared by every Bulwark process.
  *
- * One Lua script call runs a whole batch (up to 256 series per call, all calls of a batch in
- * one pipeline), so `read`, `record` and `readAndRecord` each cost one round trip whatever
- * the number of series, and each series is updated atomically. The script keeps the same
- * state as the memory store and applies the same algorithm, so both read the same values:
- * running totals per window moved forward when the series clock crosses a bucket boundary
- * (a live read is O(1)), the retained buckets summed one by one for a read behind the clock.
+ * Batching: the calls of concurrent decisions are coalesced (everything issued in one turn of
+ * the event loop, or while `maxInFlight` earlier batches are still unanswered, up to
+ * `maxBatchCalls` calls) into one pipeline of script calls of at most 128 series each (which
+ * bounds how long one call holds Redis). Per series the ops run in call order, a call's reads
+ * before its events, so every call reads exactly what it would read had the calls run one
+ * after the other (series are independent, so their interleaving does not matter). A call is
+ * checked whole before it is queued; a series the script cannot update (a sum past 2^84, a
+ * key of the wrong type) fails the calls that touch it and no other.
  *
- * Keys of a series, under the configurable prefix P (`bulwark:v:` by default); every key
- * carries the hash tag `{entity|metric}`:
- *  - `P{E|M}` — hash: `T` the series clock (ms); per resolution r ∈ s,m,q,h (1 s, 1 min,
- *    15 min, 1 h) `L<r>`/`N<r>` the oldest and newest bucket holding data; per bucket
- *    `C<r><bucket>` (count), `S<r><bucket>` (sum) and `D<r><bucket>` (counterparties whose
- *    latest sighting is in that bucket); per window `c<w>`, `s<w>`, `d<w>` the running
- *    count, sum and distinct count; `E`/`Z` when the TTLs were last renewed.
- *  - `P{E|M}:i` — sorted set indexing the non-empty buckets (score `resolution × 10^10 +
- *    bucket`), so walks and trims touch only buckets that hold data.
- *  - `P{E|M}:p` — sorted set of `(resolution, bucket, counterparty)` members, same scores:
- *    the union over a window is the distinct count of a read behind the clock.
- *  - `P{E|M}:d` — sorted set counterparty → latest sighting (ms).
- * Fields are read once per call (HMGET), changed in Lua and written back in one HSET; the
- * sets get one ZADD each. Buckets that leave the retention are deleted as the clock moves;
- * all four keys expire after the longest retention (60 days) plus an hour without a record
- * (renewed by the first record of each hour).
+ * Per series the script keeps the memory store's state and algorithm, so both read the same
+ * values: running totals per window moved forward when the series clock crosses a bucket
+ * boundary (a live read is O(1)), the retained buckets summed for a read behind the clock.
+ * Values are packed binary (struct), so the script does no decimal parsing, and one HMGET
+ * reads the head and the buckets the events go to.
  *
- * Exact sums: values are decimal strings, added in Lua as two exact doubles
- * (`hi × 10^9 + lo`), never as one Lua number (a double, exact only to 2^53); exact to
- * 9 × 10^24 minor units, past which the script refuses (no write for that series).
+ * Keys of a series, under the prefix P (`bulwark:v:` by default), with the hash tag `{entity}`
+ * so all the series of one entity share a hash slot:
+ *  - `P{E}|M` — hash: `T` (clock; week of the last TTL renewal; earliest time an indexed bucket
+ *    leaves the retention; sizes of the three sets; per resolution r ∈ s,m,q,h = 1 s, 1 min,
+ *    15 min, 1 h the span of buckets that may hold data, as offsets from the clock's bucket), `W1` `W2` `W3` (running totals of the windows two by two: count, sum as two
+ *    halves, distinct; empty when zero), and per non-empty bucket `C<r><bucket>` (count, sum
+ *    halves, counterparties whose latest sighting is in it). Fields stay under 64 bytes, so a
+ *    small series' hash stays a listpack.
+ *  - `P{E}|M:i` — sorted set, one member `<r><bucket>` per non-empty bucket, scored by the time
+ *    it leaves the retention (`(bucket + R) × res`), so one range finds what to trim.
+ *  - `P{E}|M:p` — sorted set of `<r><bucket>|<counterparty>`, same scores: the union over a
+ *    window is the distinct count of a read behind the clock.
+ *  - `P{E}|M:d` — sorted set counterparty → latest sighting (ms).
+ * Buckets that left the retention are deleted once the oldest of them has been out for five
+ * minutes (a busy series trims every five minutes, not every second); nothing reads them in
+ * the meantime. Every key expires 67 days and an hour after the first record of the clock's
+ * latest week (the retention, plus the week between renewals); the hash's expiry is set with
+ * every set's, so no set outlives its hash (a series whose hash is gone starts empty).
+ * This layout replaced one keyed `P{E|M}`: keys of the old layout are not read and expire on
+ * their own; a deployment rebuilds the counters from the journal (`rebuild`).
  *
- * Redis Cluster: the hash tags keep a series' keys in one slot, but one call carries many
- * series; a Cluster deployment needs the batch split per slot (not done: standalone only).
- * TTLs count in wall-clock time while windows count in event time: they only take away data
- * the clock has already left behind as long as event time runs at least as fast as the wall
- * clock (live traffic, or a replay faster than real time).
+ * Exact sums: amounts travel as two 32-bit halves and sums are kept as `hi × 2^32 + lo` in two
+ * doubles, each exact; exact up to 2^84 minor units, past which the script refuses the series.
+ *
+ * Redis Cluster: the keys of an entity share one slot, but a script call carries series of
+ * many slots and touches the `:i/:p/:d` siblings without naming them in KEYS: this store needs
+ * a standalone Redis (or one shard); for Cluster the batcher would have to split each batch
+ * per slot and declare all four keys (not done). Eviction must be off (`noeviction`): an
+ * evicted hash would leave its sets behind. After a script cache flush (restart, failover) the
+ * batches in flight are sent again in order; one that another process's SCRIPT LOAD let run
+ * before them may run ahead of them. TTLs count in wall-clock time while windows count in
+ * event time: they only take away data the clock has already left behind as long as event
+ * time runs at least as fast as the wall clock.
  */
 import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import {
-  checkEvent,
+  checkEventValues,
   checkQuery,
+  checkSeries,
   forEachBatch,
   RESOLUTIONS,
-  seriesKey,
   type VelocityEvent,
   type VelocityQuery,
   type VelocityResult,
@@ -52,342 +67,729 @@ import {
   WINDOWS_BY_RESOLUTION,
 } from './store.ts';
 
-/** Slack on every TTL, so a key never expires just before the script would trim it. */
-const TTL_SLACK_MS = 60_000;
-
-function ttlOf(r: (typeof RESOLUTIONS)[number]): number {
-  return (r.retained + 1) * r.ms + TTL_SLACK_MS;
+const WEEK_MS = 7 * 86_400_000;
+const HOUR = RESOLUTIONS[RESOLUTIONS.length - 1];
+/** The longest retention, plus a week (TTLs are renewed once per week of the clock) and an hour of slack. */
+const SERIES_TTL_MS = (HOUR ? HOUR.retained * HOUR.ms : 0) + WEEK_MS + 3_600_000;
+/** A stale bucket is deleted once the oldest one has been out of the retention this long. */
+const TRIM_SLACK_MS = 300_000;
+/** Window totals are stored two to a field (each field stays under 64 bytes, so small hashes stay listpacks). */
+const WINDOW_GROUPS: number[][] = [];
+for (let i = 0; i < WINDOW_LIST.length; i += 2) {
+  WINDOW_GROUPS.push(WINDOW_LIST.slice(i, i + 2).map((w) => w.index + 1));
 }
 
-const HOUR = RESOLUTIONS[RESOLUTIONS.length - 1];
-const SERIES_TTL_MS = HOUR ? ttlOf(HOUR) : 0;
-/** Scores in the index sets are `resolution × SPAN + bucket`; 1 s buckets stay below 10^10 until the year 2286. */
-const RESOLUTION_SPAN = 10_000_000_000;
+/** Bytes of one read answer: count, sum hi, sum lo, distinct (doubles), complete (byte). */
+const ANSWER_BYTES = 33;
+/** Bytes of an op header: kind, at, mask or amount hi, amount lo, counterparty length. */
+const OP_BYTES = 19;
+const OP_READ = 1;
+const OP_WRITE = 2;
+const TWO32 = 4_294_967_296;
 
-/** Names of the fields every call reads first: clock, TTL marks, per resolution L/N, per window c/s/d. */
-const HEAD_FIELDS = [
-  'T',
-  'E',
-  'Z',
-  ...RESOLUTIONS.flatMap((r) => [`L${r.code}`, `N${r.code}`]),
-  ...WINDOW_LIST.flatMap((w) => [`c${w.window}`, `s${w.window}`, `d${w.window}`]),
-];
+const lua = String.raw;
 
-const luaWindow = (w: (typeof WINDOW_LIST)[number]): string =>
-  `{code='${w.window}', n=${w.buckets}, c='c${w.window}', s='s${w.window}', d='d${w.window}', bit=${1 << w.index}}`;
+/** The script, with the resolution and window tables generated from the constants of store.ts. */
+export const VELOCITY_LUA = lua`
+local spack, sunpack = struct.pack, struct.unpack
+local floor, min, max = math.floor, math.min, math.max
+local fmt, sub, byte, find = string.format, string.sub, string.byte, string.find
+local concat, unpack, call = table.concat, unpack, redis.call
+local tonumber, tostring, pcall, error, type, pairs = tonumber, tostring, pcall, error, type, pairs
 
-/** The script, with the window table generated from the same constants as the memory store. */
-export const VELOCITY_LUA = `
-local RES = {${RESOLUTIONS.map(
-  (r, i) =>
-    `{code='${r.code}', ms=${r.ms}, R=${r.retained}, C='C${r.code}', S='S${r.code}', D='D${r.code}', L='L${r.code}', N='N${r.code}', wins={${(
-      WINDOWS_BY_RESOLUTION[i] ?? []
-    )
-      .map(luaWindow)
-      .join(',')}}}`,
-).join(',')}}
-local WLIST = {${WINDOW_LIST.map((w) => `{ri=${w.resolution + 1}, w=${luaWindow(w)}}`).join(',')}}
-local HEAD = {${HEAD_FIELDS.map((f) => `'${f}'`).join(',')}}
-local HOUR = #RES
-local HOUR_MS = RES[HOUR].ms
-local TTL = ${SERIES_TTL_MS}
-local SPAN = ${RESOLUTION_SPAN}
-local E9 = 1000000000
-local LIMIT = 9000000000000000
-local SAFE = 9007199254740991
-local floor = math.floor
-local format = string.format
-local tonumber = tonumber
-
-local function fmt(x) return format('%.0f', x) end
--- Non-negative integers as two exact doubles: hi * 10^9 + lo (exact below 9 * 10^24).
-local function parse(s)
-  local n = #s
-  if n <= 9 then return 0, tonumber(s) end
-  return tonumber(string.sub(s, 1, n - 9)), tonumber(string.sub(s, n - 8))
+local NR = ${String(RESOLUTIONS.length)}
+local RCODE = {${RESOLUTIONS.map((r) => `'${r.code}'`).join(',')}}
+local RMS = {${RESOLUTIONS.map((r) => String(r.ms)).join(',')}}
+local RKEEP = {${RESOLUTIONS.map((r) => String(r.retained)).join(',')}}
+local RWIN = {${WINDOWS_BY_RESOLUTION.map((ws) => `{${ws.map((w) => String(w.index + 1)).join(',')}}`).join(',')}}
+local NW = ${String(WINDOW_LIST.length)}
+local WRES = {${WINDOW_LIST.map((w) => String(w.resolution + 1)).join(',')}}
+local WN = {${WINDOW_LIST.map((w) => String(w.buckets)).join(',')}}
+local BIT = {${WINDOW_LIST.map((w) => String(1 << w.index)).join(',')}}
+-- Window totals, two to a field: field names, the windows of each, the field of each window.
+local GROUPS = {${WINDOW_GROUPS.map((g) => `{${g.join(',')}}`).join(',')}}
+local NG = #GROUPS
+local GFIELD, WGROUP = {}, {}
+for g = 1, NG do
+  GFIELD[g] = 'W' .. g
+  for _, w in ipairs(GROUPS[g]) do WGROUP[w] = g end
 end
-local function show(hi, lo)
-  if hi == 0 then return fmt(lo) end
-  return fmt(hi) .. format('%09.0f', lo)
+local HR = NR
+local HOUR_MS, HOUR_KEEP = RMS[HR], RKEEP[HR]
+local WEEK_MS = ${String(WEEK_MS)}
+local TTL = ${String(SERIES_TTL_MS)}
+-- The absolute expiry of the keys written by this call (from TIME, once).
+local EXPIRE_AT
+local TRIM_SLACK = ${String(TRIM_SLACK_MS)}
+-- Ranges of at most PROBE buckets are read field by field; longer ones through the index.
+local PROBE = 4
+-- An index this small is read whole when the series needs it.
+local FULL_INDEX = 64
+local SCAN = 16
+-- Arguments per command (unpack is bounded by the C stack); even, for ZADD pairs.
+local CHUNK = 1024
+local TWO32 = 4294967296
+local HI_LIMIT = 4503599627370496
+local COUNT_LIMIT = 4294967295
+local NONE16 = 65535
+local NOWEEK = 4294967295
+local INF = math.huge
+-- Head: clock, renewal week, earliest expiry, sizes of the three sets, per resolution two offsets.
+local HEAD = '<dI4dI4I4I4' .. string.rep('HH', NR)
+local ZERO = spack('<ddddB', 0, 0, 0, 0, 1)
+local RBYTE, MFMT = {}, {}
+for r = 1, NR do RBYTE[byte(RCODE[r])] = r; MFMT[r] = RCODE[r] .. '%d' end
+
+-- Names and scores are shared by every series of the call: index member '<r><bucket>', field
+-- 'C<r><bucket>', and the time the bucket leaves the retention (its score in the sets).
+local MEMB, FIELD, EXPS, FR, FB = {}, {}, {}, {}, {}
+for r = 1, NR do MEMB[r] = {}; FIELD[r] = {}; EXPS[r] = {} end
+local function member(r, b)
+  local m = MEMB[r][b]
+  if not m then m = fmt(MFMT[r], b); MEMB[r][b] = m end
+  return m
 end
-local function plus(a, b)
-  if not a then return b end
-  if #a < 16 and #b < 16 then
-    local x = tonumber(a) + tonumber(b)
-    if x <= SAFE then return fmt(x) end
+local function field(r, b)
+  local f = FIELD[r][b]
+  if not f then f = 'C' .. member(r, b); FIELD[r][b] = f; FR[f] = r; FB[f] = b end
+  return f
+end
+local function expiry(r, b)
+  local e = EXPS[r][b]
+  if not e then e = fmt('%d', (b + RKEEP[r]) * RMS[r]); EXPS[r][b] = e end
+  return e
+end
+
+-- A command over a list of arguments (list[1..n]), in chunks; the sum of the integer replies.
+local function callList(cmd, key, list, n, flag)
+  local total = 0
+  for s = 1, n, CHUNK do
+    local e = min(s + CHUNK - 1, n)
+    local r
+    if flag then r = call(cmd, key, flag, unpack(list, s, e)) else r = call(cmd, key, unpack(list, s, e)) end
+    if type(r) == 'number' then total = total + r end
   end
-  local ah, al = parse(a)
-  local bh, bl = parse(b)
-  local l, h = al + bl, ah + bh
-  if l >= E9 then l = l - E9; h = h + 1 end
-  if h >= LIMIT then error('velocity: sum beyond 9e24 minor units') end
-  return show(h, l)
-end
-local function minus(a, b)
-  if #a < 16 then return fmt(tonumber(a) - tonumber(b)) end
-  local ah, al = parse(a)
-  local bh, bl = parse(b)
-  local l, h = al - bl, ah - bh
-  if l < 0 then l = l + E9; h = h - 1 end
-  return show(h, l)
+  return total
 end
 
-local out = {}
--- State of the series being run; fields are read once into V and written back in one HSET.
-local H, X, PZ, DZ
-local V, dirty, dels, newIndex, newPairs, newSeen, recorded, clock
+-- Scratch lists reused by every series (with their lengths), so a series allocates little.
+local WANT, NEWI, NEWP, HS, NEWR, NEWB = {}, {}, {}, {}, {}, {}
+local nNewI, nNewP, nNew
 
-local function fetch(list)
-  local need = {}
-  for _, f in ipairs(list) do if V[f] == nil then need[#need + 1] = f end end
-  if #need > 0 then
-    local vals = redis.call('HMGET', H, unpack(need))
-    for k, f in ipairs(need) do V[f] = vals[k] end
+-- The series being run.
+local H, KI, KP, KD
+local clock, week, X, nI, nP, nD
+local LB, NB = {}, {}
+local WC, WH, WL, WD = {}, {}, {}, {}
+local DW = {}
+-- Buckets read or made: field -> {count, sum hi, sum lo, seen, dirty} or false when empty.
+local BV, dirtyList
+local seen, prevOf
+-- Per resolution, every non-empty bucket, when all of them are known (else nil).
+-- LB/NB: per resolution a bucket at or before the oldest holding data, and the newest.
+local IDX
+local fresh, changed, recorded, ttlI, ttlP, ttlD
+local out
+
+local function fetch(fs, n)
+  local need, k = {}, 0
+  for i = 1, n do
+    local f = fs[i]
+    if BV[f] == nil then BV[f] = false; k = k + 1; need[k] = f end
+  end
+  for s = 1, k, CHUNK do
+    local e = min(s + CHUNK - 1, k)
+    local vals = call('HMGET', H, unpack(need, s, e))
+    for i = s, e do
+      local v = vals[i - s + 1]
+      if v then
+        local c, hi, lo, d = sunpack('<I4dI4I4', v)
+        BV[need[i]] = {c, hi, lo, d, false}
+      end
+    end
   end
 end
-local function set(f, v) V[f] = v; dirty[f] = true end
-local function num(f) return tonumber(V[f]) or 0 end
+
 local function flushIndex()
-  if #newIndex > 0 then redis.call('ZADD', X, unpack(newIndex)); newIndex = {} end
-  if #newPairs > 0 then redis.call('ZADD', PZ, unpack(newPairs)); newPairs = {} end
+  if nNewI > 0 then
+    if nI == 0 then ttlI = true end
+    nI = nI + callList('ZADD', KI, NEWI, nNewI)
+    nNewI = 0
+  end
 end
--- Non-empty buckets of resolution ri in [a, z], from the index.
-local function buckets(ri, a, z)
-  flushIndex()
-  local base = ri * SPAN
-  local m = redis.call('ZRANGEBYSCORE', X, fmt(base + a), fmt(base + z))
-  local bs = {}
-  for k, v in ipairs(m) do bs[k] = tonumber(v) - base end
-  return bs
+local function flushPairs()
+  if nNewP > 0 then
+    if nP == 0 then ttlP = true end
+    nP = nP + callList('ZADD', KP, NEWP, nNewP)
+    nNewP = 0
+  end
 end
 
--- Moves the clock to 'to': buckets leaving a window come off its totals, buckets leaving
--- the retention are deleted (found through the index, so only non-empty ones are touched).
+local function perResolution()
+  local t = {}
+  for r = 1, NR do t[r] = {} end
+  return t
+end
+
+-- Every non-empty bucket per resolution: built from this call's new buckets for a new
+-- series, else read whole from the index when it is small; nil when it is not.
+local function index()
+  if IDX then return IDX end
+  if fresh then
+    IDX = perResolution()
+    for i = 1, nNew do local l = IDX[NEWR[i]]; l[#l + 1] = NEWB[i] end
+  elseif nI + nNewI / 2 <= FULL_INDEX then
+    flushIndex()
+    IDX = perResolution()
+    local got = call('ZRANGE', KI, 0, -1)
+    for i = 1, #got do
+      local m = got[i]
+      local r = RBYTE[byte(m, 1)]
+      if r then local l = IDX[r]; l[#l + 1] = tonumber(sub(m, 2)) end
+    end
+  end
+  return IDX
+end
+
+-- The non-empty buckets of resolution r in [a, z].
+local function bucketsIn(r, a, z)
+  local fs, n = {}, 0
+  local idx = IDX
+  if not idx and (fresh or z - a >= PROBE) then idx = index() end
+  if idx then
+    local list = idx[r]
+    for i = 1, #list do
+      local b = list[i]
+      if b >= a and b <= z then n = n + 1; fs[n] = field(r, b) end
+    end
+  elseif z - a < PROBE then
+    for b = a, z do n = n + 1; fs[n] = field(r, b) end
+  else
+    flushIndex()
+    local got = call('ZRANGEBYSCORE', KI, expiry(r, a), expiry(r, z))
+    for i = 1, #got do
+      local m = got[i]
+      if RBYTE[byte(m, 1)] == r then n = n + 1; fs[n] = field(r, tonumber(sub(m, 2))) end
+    end
+  end
+  fetch(fs, n)
+  local res, k = {}, 0
+  for i = 1, n do
+    local v = BV[fs[i]]
+    if v then k = k + 1; res[k] = v end
+  end
+  return res
+end
+
+-- Moves the clock to 'to': buckets leaving a window come off its totals. Buckets leaving the
+-- retention stay until the trim, but nothing reads them: every range starts inside it.
 local function advance(to)
-  if clock == nil then clock = to; set('T', fmt(to)); return end
   local from = clock
   clock = to
-  set('T', fmt(to))
-  for ri, r in ipairs(RES) do
-    local h0, h1 = floor(from / r.ms), floor(to / r.ms)
+  changed = true
+  for r = 1, NR do
+    local ms = RMS[r]
+    local h0, h1 = floor(from / ms), floor(to / ms)
     if h1 > h0 then
-      local L, N = tonumber(V[r.L]), tonumber(V[r.N])
-      for _, w in ipairs(r.wins) do
-        if h1 - w.n >= h0 then
-          set(w.c, '0'); set(w.s, '0'); set(w.d, '0')
-        elseif L then
-          local a, z = math.max(h0 - w.n + 1, L), math.min(h1 - w.n, N)
-          if a <= z then
-            local bs = buckets(ri, a, z)
-            if #bs > 0 then
-              local f, ks = {}, {}
-              for j, b in ipairs(bs) do
-                local k = fmt(b)
-                ks[j] = k
-                f[#f + 1] = r.C .. k; f[#f + 1] = r.S .. k; f[#f + 1] = r.D .. k
+      local wins = RWIN[r]
+      for j = 1, #wins do
+        local w = wins[j]
+        -- A window without events has nothing to take off.
+        if WC[w] ~= 0 then
+          local n = WN[w]
+          if h1 - n >= h0 then
+            WC[w], WH[w], WL[w], WD[w] = 0, 0, 0, 0
+            DW[WGROUP[w]] = true
+          elseif LB[r] then
+            local a, z = max(h0 - n + 1, LB[r]), min(h1 - n, NB[r])
+            if a <= z then
+              local bs = bucketsIn(r, a, z)
+              if #bs > 0 then
+                local c, hi, lo, d = WC[w], WH[w], WL[w], WD[w]
+                for i = 1, #bs do
+                  local v = bs[i]
+                  c = c - v[1]
+                  d = d - v[4]
+                  lo = lo - v[3]
+                  hi = hi - v[2]
+                  if lo < 0 then lo = lo + TWO32; hi = hi - 1 end
+                end
+                WC[w], WH[w], WL[w], WD[w] = c, hi, lo, d
+                DW[WGROUP[w]] = true
               end
-              fetch(f)
-              local cnt, sum, dis = num(w.c), V[w.s] or '0', num(w.d)
-              for _, k in ipairs(ks) do
-                cnt = cnt - num(r.C .. k)
-                dis = dis - num(r.D .. k)
-                local s = V[r.S .. k]
-                if s then sum = minus(sum, s) end
-              end
-              set(w.c, fmt(cnt)); set(w.s, sum); set(w.d, fmt(dis))
             end
           end
         end
       end
-      local low = h1 - r.R + 1
-      if L and L < low then
-        local z = math.min(low - 1, N)
-        for _, b in ipairs(buckets(ri, L, z)) do
-          local k = fmt(b)
-          local c, s, d = r.C .. k, r.S .. k, r.D .. k
-          dels[#dels + 1] = c; dels[#dels + 1] = s; dels[#dels + 1] = d
-          V[c], V[s], V[d] = false, false, false
-        end
-        local base = ri * SPAN
-        redis.call('ZREMRANGEBYSCORE', X, fmt(base + L), fmt(base + z))
-        redis.call('ZREMRANGEBYSCORE', PZ, fmt(base + L), fmt(base + z))
-        if low > N then
-          set(r.L, false); set(r.N, false)
-        else
-          set(r.L, fmt(low))
-        end
-      end
-      if ri == HOUR then redis.call('ZREMRANGEBYSCORE', DZ, '-inf', '(' .. fmt(low * r.ms)) end
     end
   end
 end
 
-local function record(t, amount, cp)
-  if clock == nil or t > clock then advance(t) end
-  if floor(t / HOUR_MS) <= floor(clock / HOUR_MS) - RES[HOUR].R then return end
-  recorded = true
-  local prev = -1
-  if cp ~= '' then prev = newSeen[cp] or tonumber(redis.call('ZSCORE', DZ, cp)) or -1 end
-  local f, ks, pks = {}, {}, {}
-  for ri, r in ipairs(RES) do
-    local k = fmt(floor(t / r.ms))
-    ks[ri] = k
-    f[#f + 1] = r.C .. k; f[#f + 1] = r.S .. k; f[#f + 1] = r.D .. k
-    if prev >= 0 then
-      local pk = fmt(floor(prev / r.ms))
-      pks[ri] = pk
-      if pk ~= k then f[#f + 1] = r.C .. pk; f[#f + 1] = r.D .. pk end
-    end
-  end
-  fetch(f)
-  local hasAmount = amount ~= '0'
-  for ri, r in ipairs(RES) do
-    local h, b = floor(clock / r.ms), floor(t / r.ms)
-    if b > h - r.R then
-      local k = ks[ri]
-      local ck = r.C .. k
-      if not V[ck] then
-        local score = fmt(ri * SPAN + b)
-        newIndex[#newIndex + 1] = score; newIndex[#newIndex + 1] = score
-        local L, N = tonumber(V[r.L]), tonumber(V[r.N])
-        if not L or b < L then set(r.L, k) end
-        if not N or b > N then set(r.N, k) end
-      end
-      set(ck, fmt(num(ck) + 1))
-      if hasAmount then
-        local sk = r.S .. k
-        set(sk, plus(V[sk], amount))
-      end
-      for _, w in ipairs(r.wins) do
-        if b > h - w.n then
-          set(w.c, fmt(num(w.c) + 1))
-          if hasAmount then set(w.s, plus(V[w.s], amount)) end
-        end
-      end
-      if cp ~= '' then
-        local pb = -1
-        if prev >= 0 then pb = floor(prev / r.ms) end
-        -- A member per (resolution, bucket, counterparty): adding it twice changes nothing.
-        if b ~= pb then
-          newPairs[#newPairs + 1] = fmt(ri * SPAN + b); newPairs[#newPairs + 1] = r.code .. k .. '|' .. cp
-        end
-        if b > pb then
-          -- The latest sighting moves from bucket pb to b in the histogram behind the distinct totals.
-          if prev >= 0 and V[r.C .. pks[ri]] then
-            local dk = r.D .. pks[ri]
-            set(dk, fmt(num(dk) - 1))
-            for _, w in ipairs(r.wins) do
-              if pb > h - w.n then set(w.d, fmt(num(w.d) - 1)) end
-            end
-          end
-          local dk = r.D .. k
-          set(dk, fmt(num(dk) + 1))
-          for _, w in ipairs(r.wins) do
-            if b > h - w.n then set(w.d, fmt(num(w.d) + 1)) end
-          end
-        end
-      end
-    end
-  end
-  if cp ~= '' and t > prev then newSeen[cp] = t end
-end
-
-local function read(at, ri, w)
-  if clock == nil then
-    out[#out + 1] = 0; out[#out + 1] = 0; out[#out + 1] = 1; out[#out + 1] = '0'
-    return
-  end
+local function readWin(at, w)
+  if not clock then out[#out + 1] = ZERO; return end
   if at > clock then advance(at) end
-  local r = RES[ri]
-  local h, b = floor(clock / r.ms), floor(at / r.ms)
+  local r = WRES[w]
+  local ms, keep, n = RMS[r], RKEEP[r], WN[w]
+  local h, b = floor(clock / ms), floor(at / ms)
   if b == h then
-    out[#out + 1] = num(w.c); out[#out + 1] = num(w.d); out[#out + 1] = 1
-    out[#out + 1] = V[w.s] or '0'
+    out[#out + 1] = spack('<ddddB', WC[w], WH[w], WL[w], WD[w], 1)
     return
   end
   -- Behind the clock: the retained buckets of the window, one by one.
-  local lo = b - w.n + 1
-  local count, sum, d = 0, '0', 0
-  local L, N = tonumber(V[r.L]), tonumber(V[r.N])
-  if L then
-    local a, z = math.max(lo, L), math.min(b, N)
+  local lo = b - n + 1
+  local a, z = max(lo, h - keep + 1), b
+  local c, hi, sl, d = 0, 0, 0, 0
+  if LB[r] then
+    a = max(a, LB[r]); z = min(z, NB[r])
     if a <= z then
-      local bs = buckets(ri, a, z)
-      local f = {}
-      for _, x in ipairs(bs) do f[#f + 1] = r.C .. fmt(x); f[#f + 1] = r.S .. fmt(x) end
-      fetch(f)
-      for _, x in ipairs(bs) do
-        count = count + num(r.C .. fmt(x))
-        local s = V[r.S .. fmt(x)]
-        if s then sum = plus(sum, s) end
+      local bs = bucketsIn(r, a, z)
+      for i = 1, #bs do
+        local v = bs[i]
+        c = c + v[1]
+        sl = sl + v[3]
+        hi = hi + v[2]
+        if sl >= TWO32 then sl = sl - TWO32; hi = hi + 1 end
       end
-      local base = ri * SPAN
-      local seen = {}
-      for _, m in ipairs(redis.call('ZRANGEBYSCORE', PZ, fmt(base + a), fmt(base + z))) do
-        local cp = string.sub(m, string.find(m, '|', 1, true) + 1)
-        if not seen[cp] then seen[cp] = true; d = d + 1 end
+      if hi >= HI_LIMIT then error('velocity: sum beyond 2^84 minor units') end
+      flushPairs()
+      if nP > 0 then
+        local code = byte(RCODE[r])
+        local set = {}
+        local got = call('ZRANGEBYSCORE', KP, expiry(r, a), expiry(r, z))
+        for i = 1, #got do
+          local m = got[i]
+          if byte(m, 1) == code then
+            local cp = sub(m, find(m, '|', 2, true) + 1)
+            if not set[cp] then set[cp] = true; d = d + 1 end
+          end
+        end
       end
     end
   end
-  out[#out + 1] = count; out[#out + 1] = d; out[#out + 1] = (lo > h - r.R) and 1 or 0
-  out[#out + 1] = sum
+  out[#out + 1] = spack('<ddddB', c, hi, sl, d, (lo > h - keep) and 1 or 0)
 end
 
-local arg = 1
-for _, key in ipairs(KEYS) do
-  H, X, PZ, DZ = key, key .. ':i', key .. ':p', key .. ':d'
-  V, dirty, dels, newIndex, newPairs, newSeen, recorded = {}, {}, {}, {}, {}, {}, false
-  fetch(HEAD)
-  clock = tonumber(V['T'])
-  -- Ops: 'r', at, window bitmask (answers in window order) | 'w', at, amount, counterparty.
-  local stop = arg + 1 + tonumber(ARGV[arg])
-  local i = arg + 1
-  while i < stop do
-    if ARGV[i] == 'r' then
-      local at, mask = tonumber(ARGV[i + 1]), tonumber(ARGV[i + 2])
-      for _, e in ipairs(WLIST) do
-        if floor(mask / e.w.bit) % 2 == 1 then read(at, e.ri, e.w) end
+local function newSeries(t)
+  clock, week, X, nI, nP, nD = t, NOWEEK, INF, 0, 0, 0
+  for r = 1, NR do LB[r], NB[r] = false, false end
+  for w = 1, NW do WC[w], WH[w], WL[w], WD[w] = 0, 0, 0, 0 end
+  fresh, changed = true, true
+end
+
+local function record(t, ahi, alo, cp)
+  if not clock then newSeries(t) elseif t > clock then advance(t) end
+  -- Older than the longest retention: no window can ever read it.
+  if floor(t / HOUR_MS) <= floor(clock / HOUR_MS) - HOUR_KEEP then return end
+  recorded, changed = true, true
+  local prev = -1
+  if cp then prev = (seen and seen[cp]) or (prevOf and prevOf[cp]) or -1 end
+  local hasAmount = ahi ~= 0 or alo ~= 0
+  for r = 1, NR do
+    local ms, keep = RMS[r], RKEEP[r]
+    local h, b = floor(clock / ms), floor(t / ms)
+    if b > h - keep then
+      local f = field(r, b)
+      local v = BV[f]
+      if v == nil then fetch({f}, 1); v = BV[f] end
+      if not v then
+        v = {0, 0, 0, 0, false}
+        BV[f] = v
+        local e = (b + keep) * ms
+        NEWI[nNewI + 1] = expiry(r, b); NEWI[nNewI + 2] = member(r, b); nNewI = nNewI + 2
+        nNew = nNew + 1; NEWR[nNew] = r; NEWB[nNew] = b
+        if e < X then X = e end
+        if IDX then local l = IDX[r]; l[#l + 1] = b end
+        if not LB[r] or b < LB[r] then LB[r] = b end
+        if not NB[r] or b > NB[r] then NB[r] = b end
       end
-      i = i + 3
-    else
-      record(tonumber(ARGV[i + 1]), ARGV[i + 2], ARGV[i + 3])
-      i = i + 4
+      if v[1] >= COUNT_LIMIT then error('velocity: more than 2^32 - 1 events in one bucket') end
+      v[1] = v[1] + 1
+      if hasAmount then
+        local lo, hi = v[3] + alo, v[2] + ahi
+        if lo >= TWO32 then lo = lo - TWO32; hi = hi + 1 end
+        if hi >= HI_LIMIT then error('velocity: sum beyond 2^84 minor units') end
+        v[2], v[3] = hi, lo
+      end
+      if not v[5] then v[5] = true; dirtyList[#dirtyList + 1] = f end
+      local wins = RWIN[r]
+      for j = 1, #wins do
+        local w = wins[j]
+        if b > h - WN[w] then
+          WC[w] = WC[w] + 1
+          if hasAmount then
+            local lo, hi = WL[w] + alo, WH[w] + ahi
+            if lo >= TWO32 then lo = lo - TWO32; hi = hi + 1 end
+            if hi >= HI_LIMIT then error('velocity: sum beyond 2^84 minor units') end
+            WH[w], WL[w] = hi, lo
+          end
+          DW[WGROUP[w]] = true
+        end
+      end
+      if cp then
+        local pb = -1
+        if prev >= 0 then pb = floor(prev / ms) end
+        -- A pair per (resolution, bucket, counterparty): adding it twice changes nothing.
+        if b ~= pb then
+          NEWP[nNewP + 1] = expiry(r, b); NEWP[nNewP + 2] = member(r, b) .. '|' .. cp; nNewP = nNewP + 2
+        end
+        if b > pb then
+          -- The latest sighting moves from bucket pb to b in the histogram behind the distinct totals.
+          if prev >= 0 and pb > h - keep then
+            local pf = field(r, pb)
+            local pv = BV[pf]
+            if pv == nil then fetch({pf}, 1); pv = BV[pf] end
+            if pv then
+              pv[4] = pv[4] - 1
+              if not pv[5] then pv[5] = true; dirtyList[#dirtyList + 1] = pf end
+              for j = 1, #wins do
+                local w = wins[j]
+                if pb > h - WN[w] then WD[w] = WD[w] - 1; DW[WGROUP[w]] = true end
+              end
+            end
+          end
+          v[4] = v[4] + 1
+          for j = 1, #wins do
+            local w = wins[j]
+            if b > h - WN[w] then WD[w] = WD[w] + 1 end
+          end
+        end
+      end
     end
   end
-  arg = stop
+  if cp and t > prev then
+    seen = seen or {}
+    seen[cp] = t
+  end
+end
 
+-- Deletes the buckets (and pairs, and sightings) that left the retention.
+local function trim()
+  local stale, ns = {}, 0
+  X = INF
+  local idx = index()
+  if idx then
+    for r = 1, NR do
+      local ms, keep = RMS[r], RKEEP[r]
+      local list, kept = idx[r], {}
+      for i = 1, #list do
+        local b = list[i]
+        local e = (b + keep) * ms
+        if e <= clock then
+          ns = ns + 1; stale[ns] = member(r, b)
+        else
+          kept[#kept + 1] = b
+          if e < X then X = e end
+        end
+      end
+      idx[r] = kept
+    end
+  else
+    local offset = 0
+    while true do
+      local got = call('ZRANGE', KI, offset, offset + SCAN - 1)
+      local more = #got == SCAN
+      for i = 1, #got do
+        local m = got[i]
+        local r = RBYTE[byte(m, 1)]
+        local e = (tonumber(sub(m, 2)) + RKEEP[r]) * RMS[r]
+        if e <= clock then ns = ns + 1; stale[ns] = m else X = e; more = false; break end
+      end
+      if not more then break end
+      offset = offset + SCAN
+    end
+  end
+  if ns == 0 then return end
+  local now = fmt('%d', clock)
+  nI = max(0, nI - call('ZREMRANGEBYSCORE', KI, '-inf', now))
+  local del, hourGone = {}, false
+  for i = 1, ns do
+    local m = stale[i]
+    del[i] = 'C' .. m
+    if RBYTE[byte(m, 1)] == HR then hourGone = true end
+  end
+  callList('HDEL', H, del, ns)
+  if nP > 0 then nP = max(0, nP - call('ZREMRANGEBYSCORE', KP, '-inf', now)) end
+  -- A counterparty whose latest sighting left the longest retention is forgotten.
+  if hourGone and nD > 0 then
+    local cutoff = (floor(clock / HOUR_MS) - HOUR_KEEP + 1) * HOUR_MS
+    nD = max(0, nD - call('ZREMRANGEBYSCORE', KD, '-inf', fmt('(%d', cutoff)))
+  end
+end
+
+local function finish()
+  if not changed then return end
+  local wk = floor(clock / WEEK_MS)
+  local renew = recorded and wk ~= week
+  if renew then week = wk end
   flushIndex()
-  local seen = {}
-  for cp, t in pairs(newSeen) do seen[#seen + 1] = fmt(t); seen[#seen + 1] = cp end
-  if #seen > 0 then redis.call('ZADD', DZ, 'GT', unpack(seen)) end
-  local hset, hdel = {}, {}
-  for f in pairs(dirty) do
-    if V[f] then hset[#hset + 1] = f; hset[#hset + 1] = V[f] else hdel[#hdel + 1] = f end
+  flushPairs()
+  if seen then
+    local sg, n = {}, 0
+    for cp, t in pairs(seen) do sg[n + 1] = fmt('%d', t); sg[n + 2] = cp; n = n + 2 end
+    if nD == 0 then ttlD = true end
+    nD = nD + callList('ZADD', KD, sg, n, 'GT')
   end
-  for _, f in ipairs(dels) do if not dirty[f] then hdel[#hdel + 1] = f end end
-  -- TTLs are renewed by the first record of each hour of the clock (E keeps which), and when
-  -- the counterparty sets first appear (Z), so a key outlives its last record by the retention.
-  local hourNow = fmt(floor((clock or 0) / HOUR_MS))
-  local renew = recorded and (V['E'] ~= hourNow or (#seen > 0 and V['Z'] ~= '1'))
-  if renew then
-    hset[#hset + 1] = 'E'; hset[#hset + 1] = hourNow
-    if #seen > 0 then hset[#hset + 1] = 'Z'; hset[#hset + 1] = '1' end
+  if nI > 0 and X + TRIM_SLACK <= clock then trim() end
+  -- The oldest and newest non-empty bucket per resolution, as offsets from the clock's
+  -- bucket (clamped to the retention: nothing older is ever read).
+  local off = {}
+  for r = 1, NR do
+    local h = floor(clock / RMS[r])
+    local low = h - RKEEP[r] + 1
+    if LB[r] and NB[r] >= low then
+      off[2 * r - 1] = h - max(LB[r], low); off[2 * r] = h - NB[r]
+    else
+      off[2 * r - 1] = NONE16; off[2 * r] = NONE16
+    end
   end
-  if #hset > 0 then redis.call('HSET', H, unpack(hset)) end
-  if #hdel > 0 then redis.call('HDEL', H, unpack(hdel)) end
-  if renew then
-    redis.call('PEXPIRE', H, TTL)
-    redis.call('PEXPIRE', X, TTL)
-    redis.call('PEXPIRE', PZ, TTL)
-    redis.call('PEXPIRE', DZ, TTL)
+  HS[1] = 'T'
+  HS[2] = spack(HEAD, clock, week, X, nI, nP, nD, unpack(off))
+  local n = 2
+  for g = 1, NG do
+    if DW[g] then
+      local ws = GROUPS[g]
+      local zero = true
+      for j = 1, #ws do if WC[ws[j]] ~= 0 then zero = false end end
+      n = n + 1; HS[n] = GFIELD[g]
+      n = n + 1
+      if zero then
+        HS[n] = ''
+      elseif #ws == 2 then
+        local a, b = ws[1], ws[2]
+        HS[n] = spack('<dddddddd', WC[a], WH[a], WL[a], WD[a], WC[b], WH[b], WL[b], WD[b])
+      else
+        local a = ws[1]
+        HS[n] = spack('<dddd', WC[a], WH[a], WL[a], WD[a])
+      end
+    end
+  end
+  for i = 1, #dirtyList do
+    local f = dirtyList[i]
+    local r = FR[f]
+    -- A bucket that left the retention is deleted (or will be), never written.
+    if FB[f] > floor(clock / RMS[r]) - RKEEP[r] then
+      local v = BV[f]
+      n = n + 1; HS[n] = f
+      n = n + 1; HS[n] = spack('<I4dI4I4', v[1], v[2], v[3], v[4])
+    end
+  end
+  callList('HSET', H, HS, n)
+  -- The hash is renewed with every set, so it is never outlived by one.
+  if renew or ttlI or ttlP or ttlD then
+    -- One absolute expiry for the whole call (PEXPIREAT is not rewritten for propagation).
+    if not EXPIRE_AT then
+      local t = call('TIME')
+      EXPIRE_AT = fmt('%d', tonumber(t[1]) * 1000 + floor(tonumber(t[2]) / 1000) + TTL)
+    end
+    call('PEXPIREAT', H, EXPIRE_AT)
+    if nI > 0 and (renew or ttlI) then call('PEXPIREAT', KI, EXPIRE_AT) end
+    if nP > 0 and (renew or ttlP) then call('PEXPIREAT', KP, EXPIRE_AT) end
+    if nD > 0 and (renew or ttlD) then call('PEXPIREAT', KD, EXPIRE_AT) end
   end
 end
-return out
+
+-- Reads the head of the series and the buckets its events go to, in one HMGET. False when
+-- the series was never recorded (or expired) and has no events here: nothing to run.
+local function loadHead(nops, OK, OT)
+  WANT[1] = 'T'
+  local n = 1
+  for g = 1, NG do n = n + 1; WANT[n] = GFIELD[g] end
+  local head = n
+  local hasWrite = false
+  for k = 1, nops do
+    if OK[k] == 2 then
+      hasWrite = true
+      local t = OT[k]
+      for r = 1, NR do
+        local f = field(r, floor(t / RMS[r]))
+        if BV[f] == nil and n < CHUNK then BV[f] = false; n = n + 1; WANT[n] = f end
+      end
+    end
+  end
+  local vals = call('HMGET', H, unpack(WANT, 1, n))
+  local t = vals[1]
+  if not t then
+    clock = nil
+    return hasWrite
+  end
+  local l = {sunpack(HEAD, t)}
+  clock, week, X, nI, nP, nD = l[1], l[2], l[3], l[4], l[5], l[6]
+  for r = 1, NR do
+    local a, z = l[5 + 2 * r], l[6 + 2 * r]
+    if a == NONE16 then
+      LB[r], NB[r] = false, false
+    else
+      local h = floor(clock / RMS[r])
+      LB[r], NB[r] = h - a, h - z
+    end
+  end
+  for g = 1, NG do
+    local v = vals[1 + g]
+    local ws = GROUPS[g]
+    if v and #v > 0 then
+      if #ws == 2 then
+        local a, b = ws[1], ws[2]
+        WC[a], WH[a], WL[a], WD[a], WC[b], WH[b], WL[b], WD[b] = sunpack('<dddddddd', v)
+      else
+        local a = ws[1]
+        WC[a], WH[a], WL[a], WD[a] = sunpack('<dddd', v)
+      end
+    else
+      for j = 1, #ws do local w = ws[j]; WC[w], WH[w], WL[w], WD[w] = 0, 0, 0, 0 end
+    end
+  end
+  for i = head + 1, n do
+    local v = vals[i]
+    if v then
+      local c, hi, lo, d = sunpack('<I4dI4I4', v)
+      BV[WANT[i]] = {c, hi, lo, d, false}
+    end
+  end
+  return true
+end
+
+-- Whether the series will need its index: a trim, a long range leaving a window, or a read
+-- behind the clock.
+local function needsIndex(nops, OK, OT, tmax)
+  if nI == 0 then return false end
+  if X + TRIM_SLACK <= tmax then return true end
+  local h = floor(clock / RMS[1])
+  for k = 1, nops do
+    if OK[k] == 1 and floor(OT[k] / RMS[1]) < h then return true end
+  end
+  if tmax > clock then
+    for w = 1, NW do
+      local r = WRES[w]
+      if WC[w] ~= 0 and LB[r] then
+        local ms, n = RMS[r], WN[w]
+        local h0, h1 = floor(clock / ms), floor(tmax / ms)
+        if h1 > h0 and h1 - n < h0 and min(h1 - n, NB[r]) - max(h0 - n + 1, LB[r]) >= PROBE then return true end
+      end
+    end
+  end
+  return false
+end
+
+-- Before the ops of an existing series run: its index when small and needed, the latest
+-- sightings of the counterparties, and one HMGET for the buckets that will leave the windows
+-- and those of the latest sightings.
+local function prepare(nops, OK, OT, OC, tmax)
+  if needsIndex(nops, OK, OT, tmax) then index() end
+  if nD > 0 then
+    local cps, nc = {}, 0
+    prevOf = {}
+    for k = 1, nops do
+      local cp = OC[k]
+      if cp and not prevOf[cp] then prevOf[cp] = -1; nc = nc + 1; cps[nc] = cp end
+    end
+    for s = 1, nc, CHUNK do
+      local e = min(s + CHUNK - 1, nc)
+      local got = call('ZMSCORE', KD, unpack(cps, s, e))
+      for i = s, e do prevOf[cps[i]] = tonumber(got[i - s + 1]) or -1 end
+    end
+  end
+  local fs, n = {}, 0
+  if tmax > clock then
+    for w = 1, NW do
+      local r = WRES[w]
+      if WC[w] ~= 0 and LB[r] then
+        local ms, nb = RMS[r], WN[w]
+        local h0, h1 = floor(clock / ms), floor(tmax / ms)
+        if h1 > h0 and h1 - nb < h0 then
+          local a, z = max(h0 - nb + 1, LB[r]), min(h1 - nb, NB[r])
+          if IDX then
+            local list = IDX[r]
+            for i = 1, #list do
+              local b = list[i]
+              if b >= a and b <= z then n = n + 1; fs[n] = field(r, b) end
+            end
+          elseif z - a < PROBE then
+            for b = a, z do n = n + 1; fs[n] = field(r, b) end
+          end
+        end
+      end
+    end
+  end
+  if prevOf then
+    for _, p in pairs(prevOf) do
+      if p >= 0 then
+        for r = 1, NR do
+          local ms = RMS[r]
+          local pb = floor(p / ms)
+          if pb > floor(clock / ms) - RKEEP[r] then n = n + 1; fs[n] = field(r, pb) end
+        end
+      end
+    end
+  end
+  if n > 0 then fetch(fs, n) end
+end
+
+local function runSeries(key, nops, OK, OT, OX, OY, OC)
+  H = key
+  BV, dirtyList, seen, prevOf, IDX = {}, {}, nil, nil, nil
+  fresh, changed, recorded, ttlI, ttlP, ttlD = false, false, false, false, false, false
+  nNewI, nNewP, nNew = 0, 0, 0
+  for g = 1, NG do DW[g] = false end
+  if not loadHead(nops, OK, OT) then
+    -- Never recorded (or expired), and only read: zeros, and nothing is written.
+    for k = 1, nops do
+      for w = 1, NW do
+        if floor(OX[k] / BIT[w]) % 2 == 1 then out[#out + 1] = ZERO end
+      end
+    end
+    return
+  end
+  KI, KP, KD = key .. ':i', key .. ':p', key .. ':d'
+  if clock then
+    local tmax = clock
+    for k = 1, nops do if OT[k] > tmax then tmax = OT[k] end end
+    prepare(nops, OK, OT, OC, tmax)
+  end
+  for k = 1, nops do
+    if OK[k] == 1 then
+      local at, m = OT[k], OX[k]
+      for w = 1, NW do
+        if floor(m / BIT[w]) % 2 == 1 then readWin(at, w) end
+      end
+    else
+      record(OT[k], OX[k], OY[k], OC[k])
+    end
+  end
+  finish()
+end
+
+-- ARGV[1]: per series (in KEYS order) the op count, then the ops: kind (1 read, 2 record),
+-- time, window mask or amount hi, amount lo, counterparty length and bytes.
+-- Reply: per series 1 and its answers in op and window order, or 0 and an error message.
+local blob = ARGV[1]
+local pos = 1
+local OK, OT, OX, OY, OC = {}, {}, {}, {}, {}
+out = {}
+for s = 1, #KEYS do
+  local nops
+  nops, pos = sunpack('<I4', blob, pos)
+  for k = 1, nops do
+    local kind, at, x, y, cl
+    kind, at, x, y, cl, pos = sunpack('<BdI4I4H', blob, pos)
+    OK[k], OT[k], OX[k], OY[k] = kind, at, x, y
+    if cl > 0 then OC[k] = sub(blob, pos, pos + cl - 1); pos = pos + cl else OC[k] = false end
+  end
+  local mark = #out + 1
+  out[mark] = '\1'
+  local ok, err = pcall(runSeries, KEYS[s], nops, OK, OT, OX, OY, OC)
+  if not ok then
+    for i = #out, mark + 1, -1 do out[i] = nil end
+    local msg = err
+    if type(err) == 'table' then msg = err.err or 'error' end
+    msg = sub(tostring(msg), 1, 500)
+    out[mark] = '\0' .. spack('<H', #msg) .. msg
+  end
+end
+return concat(out)
 `;
 
 const SCRIPT_SHA = createHash('sha1').update(VELOCITY_LUA).digest('hex');
 const PREFIX_RE = /^[A-Za-z0-9:_.-]{0,64}$/;
-const REPLY_STRIDE = 4;
 
 export interface RedisVelocityStoreOptions {
   /** An ioredis client of a standalone Redis (see the note on Cluster above). */
@@ -396,32 +798,113 @@ export interface RedisVelocityStoreOptions {
   prefix?: string;
   /** Quit the client on close(). */
   ownsClient?: boolean;
+  /** Most calls coalesced into one batch; a full batch is sent at once. Default 256. */
+  maxBatchCalls?: number;
+  /** Batches sent and not yet answered; past this, new calls wait for an answer. Default 2. */
+  maxInFlight?: number;
 }
 
-/** The ops of one series in one batch, and where its read answers go. */
-interface SeriesBatch {
-  hash: string;
-  args: string[];
-  /** Query indexes in the order the script answers them. */
-  reads: number[];
-  /** Query indexes per read time, before they become ops. */
-  readAt: Map<number, number[]>;
+/** One caller's call, waiting for the batches that carry its ops. */
+interface PendingCall {
+  results: VelocityResult[];
+  /** Pairs (query index, index of the same read earlier in the call): answered once. */
+  dups: number[];
+  /** Script calls still to answer for this call. */
+  parts: number;
+  lastPart: number;
+  error: Error | undefined;
+  resolve: (results: VelocityResult[]) => void;
+  reject: (err: Error) => void;
+}
+
+/** A read of one series at one time: the query index per window, in window order. */
+interface ReadOp {
+  kind: typeof OP_READ;
+  at: number;
+  mask: number;
+  call: PendingCall;
+  /** Query index by window index (−1: not asked). */
+  slots: number[];
+}
+
+interface WriteOp {
+  kind: typeof OP_WRITE;
+  at: number;
+  hi: number;
+  lo: number;
+  counterparty: string | undefined;
+}
+
+/** The ops of one series in one batch, in call order. */
+interface SeriesOps {
+  entity: string;
+  metric: string;
+  key: string;
+  ops: Array<ReadOp | WriteOp>;
+  /** Calls with ops here (each once). */
+  calls: PendingCall[];
+  bytes: number;
+  /** The call whose reads `reads` groups (one op per read time). */
+  lastCall: PendingCall | undefined;
+  reads: ReadOp[];
+}
+
+interface Batch {
+  /** Series by entity, then metric (no key strings built per query). */
+  series: Map<string, Map<string, SeriesOps>>;
+  /** The same series in the order they were first met. */
+  list: SeriesOps[];
+  calls: number;
 }
 
 /** Series per script call: bounds how long one call holds Redis (a rebuild sends thousands). */
-const SERIES_PER_CALL = 256;
+const SERIES_PER_CALL = 128;
+/** Ops per script call, for the same reason (a series is never split). */
+const OPS_PER_CALL = 2_048;
+/** Validated series remembered, so the hot path skips the patterns; cleared when full. */
+const KNOWN_SERIES_MAX = 100_000;
+
+function toBigint(hi: number, lo: number): bigint {
+  if (hi === 0) return BigInt(lo);
+  // hi × 2^32 + lo is still an exact double below 2^53.
+  if (hi < 2_097_152) return BigInt(hi * TWO32 + lo);
+  return (BigInt(hi) << 32n) + BigInt(lo);
+}
 
 export class RedisVelocityStore implements VelocityStore {
   readonly prefix: string;
   private readonly redis: Redis;
   private readonly ownsClient: boolean;
+  private readonly maxBatchCalls: number;
+  private readonly maxInFlight: number;
+  /** Series already checked against the patterns: metrics by entity, and how many in all. */
+  private readonly known = new Map<string, Set<string>>();
+  private knownCount = 0;
+  private pending: Batch | undefined;
+  private scheduled = false;
+  private inFlight = 0;
+  private partSeq = 0;
+  private scriptLoad: Promise<unknown> | undefined;
+  private scriptReady = false;
+  /** A batch met NOSCRIPT: nothing new is sent until the batches in flight are answered and sent again. */
+  private stalled = false;
+  private retry: Array<{ part: SeriesOps[]; blob: Buffer }> = [];
+  private idle: Array<() => void> = [];
 
   constructor(options: RedisVelocityStoreOptions) {
     this.redis = options.redis;
     this.prefix = options.prefix ?? 'bulwark:v:';
     this.ownsClient = options.ownsClient ?? false;
+    this.maxBatchCalls = options.maxBatchCalls ?? 256;
+    this.maxInFlight = options.maxInFlight ?? 2;
     if (!PREFIX_RE.test(this.prefix)) {
       throw new TypeError('velocity: the Redis prefix may hold only letters, digits and :_.-');
+    }
+    if (!Number.isSafeInteger(this.maxBatchCalls) || this.maxBatchCalls < 1) {
+      throw new RangeError('velocity: maxBatchCalls must be a positive integer');
+    }
+    if (!Number.isSafeInteger(this.maxInFlight) || this.maxInFlight < 1) {
+      throw new RangeError('velocity: maxInFlight must be a positive integer');
     }
   }
 
@@ -432,10 +915,7 @@ export class RedisVelocityStore implements VelocityStore {
   }
 
   async record(events: readonly VelocityEvent[]): Promise<void> {
-    for (const e of events) checkEvent(e);
-    const batches = new Map<string, SeriesBatch>();
-    for (const e of events) this.addWrite(batches, e);
-    await this.run(batches, []);
+    await this.readAndRecord([], events);
   }
 
   async read(queries: readonly VelocityQuery[]): Promise<VelocityResult[]> {
@@ -446,45 +926,22 @@ export class RedisVelocityStore implements VelocityStore {
     queries: readonly VelocityQuery[],
     events: readonly VelocityEvent[],
   ): Promise<VelocityResult[]> {
-    for (const q of queries) checkQuery(q);
-    for (const e of events) checkEvent(e);
-    const batches = new Map<string, SeriesBatch>();
-    // Reads first in every series' script (they never see the events of the same call), one
-    // op per (series, at) with a bitmask of windows: the script answers in window order.
-    for (let i = 0; i < queries.length; i++) {
-      const q = queries[i];
-      if (!q) continue;
-      const b = this.batchFor(batches, q.entity, q.metric);
-      let group = b.readAt.get(q.at);
-      if (!group) {
-        group = [];
-        b.readAt.set(q.at, group);
-      }
-      group.push(i);
-    }
-    for (const b of batches.values()) {
-      for (const [at, indexes] of b.readAt) {
-        let mask = 0;
-        const byWindow: number[] = [];
-        for (const i of indexes) {
-          const w = WINDOW_SPECS[queries[i]?.window ?? '1m'];
-          if (mask & (1 << w.index)) {
-            // The same window twice at the same time: read it again in a separate op.
-            b.args.push('r', String(at), String(1 << w.index));
-            b.reads.push(i);
-            continue;
-          }
-          mask |= 1 << w.index;
-          byWindow[w.index] = i;
-        }
-        b.args.push('r', String(at), String(mask));
-        for (const i of byWindow) if (i !== undefined) b.reads.push(i);
-      }
-    }
-    for (const e of events) this.addWrite(batches, e);
-    const results = new Array<VelocityResult>(queries.length);
-    await this.run(batches, results);
-    return results;
+    // The whole call is checked before any of it is queued: a bad query or event changes nothing.
+    for (const q of queries) this.checkQuery(q);
+    for (const e of events) this.checkEvent(e);
+    if (queries.length === 0 && events.length === 0) return [];
+    return new Promise<VelocityResult[]>((resolve, reject) => {
+      const call: PendingCall = {
+        results: new Array<VelocityResult>(queries.length),
+        dups: [],
+        parts: 0,
+        lastPart: -1,
+        error: undefined,
+        resolve,
+        reject,
+      };
+      this.enqueue(call, queries, events);
+    });
   }
 
   async rebuild(source: AsyncIterable<VelocityEvent>): Promise<number> {
@@ -492,8 +949,9 @@ export class RedisVelocityStore implements VelocityStore {
     return forEachBatch(source, 2_000, (batch) => this.record(batch));
   }
 
-  /** Deletes every key under this store's prefix. */
+  /** Deletes every key under this store's prefix (after the calls already made are done). */
   async clear(): Promise<void> {
+    await this.drain();
     let cursor = '0';
     do {
       const [next, keys] = await this.redis.scan(cursor, 'MATCH', `${this.prefix}*`, 'COUNT', 1_000);
@@ -503,6 +961,7 @@ export class RedisVelocityStore implements VelocityStore {
   }
 
   async close(): Promise<void> {
+    await this.drain();
     if (this.ownsClient) await this.redis.quit();
   }
 
@@ -511,78 +970,361 @@ export class RedisVelocityStore implements VelocityStore {
     entity: string,
     metric: string,
   ): { hash: string; buckets: string; pairs: string; counterparties: string } {
-    const hash = `${this.prefix}{${seriesKey(entity, metric)}}`;
+    const hash = this.hashKey(entity, metric);
     return { hash, buckets: `${hash}:i`, pairs: `${hash}:p`, counterparties: `${hash}:d` };
   }
 
   // ---------------------------------------------------------------------------------------
 
-  private batchFor(batches: Map<string, SeriesBatch>, entity: string, metric: string): SeriesBatch {
-    const key = seriesKey(entity, metric);
-    let b = batches.get(key);
-    if (!b) {
-      b = { hash: `${this.prefix}{${key}}`, args: [], reads: [], readAt: new Map() };
-      batches.set(key, b);
+  private hashKey(entity: string, metric: string): string {
+    return `${this.prefix}{${entity}}|${metric}`;
+  }
+
+  private checkQuery(q: VelocityQuery): void {
+    if (
+      this.known.get(q.entity)?.has(q.metric) !== true ||
+      !Number.isSafeInteger(q.at) ||
+      q.at < 0 ||
+      !Object.hasOwn(WINDOW_SPECS, q.window)
+    ) {
+      checkQuery(q);
+      this.remember(q.entity, q.metric);
     }
-    return b;
   }
 
-  private addWrite(batches: Map<string, SeriesBatch>, e: VelocityEvent): void {
-    const b = this.batchFor(batches, e.entity, e.metric);
-    b.args.push('w', String(e.at), e.amount === undefined ? '0' : e.amount.toString(), e.counterparty ?? '');
+  private checkEvent(e: VelocityEvent): void {
+    if (this.known.get(e.entity)?.has(e.metric) !== true) {
+      checkSeries(e.entity, e.metric);
+      this.remember(e.entity, e.metric);
+    }
+    checkEventValues(e);
   }
 
-  /**
-   * The whole batch in one pipeline: one script call per SERIES_PER_CALL series (KEYS: the
-   * series hashes; ARGV: per series the length of its ops, then the ops). A script flushed
-   * from Redis is loaded again and the calls that missed it run again.
-   */
-  private async run(batches: Map<string, SeriesBatch>, results: VelocityResult[]): Promise<void> {
-    const all = [...batches.values()];
-    let pending: SeriesBatch[][] = [];
-    for (let i = 0; i < all.length; i += SERIES_PER_CALL) pending.push(all.slice(i, i + SERIES_PER_CALL));
-    for (let attempt = 0; pending.length > 0; attempt++) {
-      const pipeline = this.redis.pipeline();
-      for (const group of pending) {
-        const args: string[] = [];
-        for (const b of group) args.push(String(b.args.length), ...b.args);
-        pipeline.evalsha(SCRIPT_SHA, group.length, ...group.map((b) => b.hash), ...args);
-      }
-      const replies = (await pipeline.exec()) ?? [];
-      const retry: SeriesBatch[][] = [];
-      for (let i = 0; i < pending.length; i++) {
-        const group = pending[i];
-        const [err, reply] = replies[i] ?? [new Error('velocity: no reply from Redis'), null];
-        if (!group) continue;
-        if (err) {
-          if (attempt === 0 && err.message.startsWith('NOSCRIPT')) {
-            retry.push(group);
-            continue;
-          }
-          throw err;
+  private remember(entity: string, metric: string): void {
+    if (this.knownCount >= KNOWN_SERIES_MAX) {
+      this.known.clear();
+      this.knownCount = 0;
+    }
+    let metrics = this.known.get(entity);
+    if (!metrics) {
+      metrics = new Set();
+      this.known.set(entity, metrics);
+    }
+    if (!metrics.has(metric)) {
+      metrics.add(metric);
+      this.knownCount++;
+    }
+  }
+
+  /** Adds a call's ops to the open batch (copied now: the caller may reuse its arrays). */
+  private enqueue(
+    call: PendingCall,
+    queries: readonly VelocityQuery[],
+    events: readonly VelocityEvent[],
+  ): void {
+    this.pending ??= { series: new Map(), list: [], calls: 0 };
+    const batch = this.pending;
+    batch.calls++;
+    let s: SeriesOps | undefined;
+    for (let i = 0; i < queries.length; i++) {
+      const q = queries[i];
+      if (!q) continue;
+      // Queries of one series usually come together: look it up once for the run.
+      if (!s || s.entity !== q.entity || s.metric !== q.metric)
+        s = this.seriesOf(batch, call, q.entity, q.metric);
+      const w = WINDOW_SPECS[q.window].index;
+      let op: ReadOp | undefined;
+      for (const r of s.reads) {
+        if (r.at === q.at) {
+          op = r;
+          break;
         }
-        this.collect(group, reply, results);
       }
-      if (retry.length > 0) await this.redis.script('LOAD', VELOCITY_LUA);
-      pending = retry;
+      if (!op) {
+        op = { kind: OP_READ, at: q.at, mask: 0, call, slots: [-1, -1, -1, -1, -1] };
+        s.reads.push(op);
+        s.ops.push(op);
+        s.bytes += OP_BYTES;
+      }
+      const first = op.slots[w] ?? -1;
+      if (first >= 0) {
+        // The same window of the same series at the same time: one answer for both.
+        call.dups.push(i, first);
+      } else {
+        op.slots[w] = i;
+        op.mask |= 1 << w;
+      }
+    }
+    for (const e of events) {
+      if (!s || s.entity !== e.entity || s.metric !== e.metric)
+        s = this.seriesOf(batch, call, e.entity, e.metric);
+      const a = e.amount;
+      let hi = 0;
+      let lo = 0;
+      if (a !== undefined && a !== 0n) {
+        if (a <= 9_007_199_254_740_991n) {
+          const n = Number(a);
+          hi = Math.floor(n / TWO32);
+          lo = n - hi * TWO32;
+        } else {
+          hi = Number(a >> 32n);
+          lo = Number(a & 0xffff_ffffn);
+        }
+      }
+      s.ops.push({ kind: OP_WRITE, at: e.at, hi, lo, counterparty: e.counterparty });
+      s.bytes += OP_BYTES + (e.counterparty === undefined ? 0 : e.counterparty.length * 3);
+    }
+    if (batch.calls >= this.maxBatchCalls) {
+      this.send();
+    } else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(this.onTick);
     }
   }
 
-  private collect(group: SeriesBatch[], reply: unknown, results: VelocityResult[]): void {
-    const reads = group.reduce((n, b) => n + b.reads.length, 0);
-    if (!Array.isArray(reply) || reply.length !== reads * REPLY_STRIDE) {
-      throw new Error('velocity: malformed reply from the Redis script');
+  private seriesOf(batch: Batch, call: PendingCall, entity: string, metric: string): SeriesOps {
+    let byMetric = batch.series.get(entity);
+    if (!byMetric) {
+      byMetric = new Map();
+      batch.series.set(entity, byMetric);
     }
+    let s = byMetric.get(metric);
+    if (!s) {
+      s = {
+        entity,
+        metric,
+        key: this.hashKey(entity, metric),
+        ops: [],
+        calls: [],
+        bytes: 4,
+        lastCall: undefined,
+        reads: [],
+      };
+      byMetric.set(metric, s);
+      batch.list.push(s);
+    }
+    if (s.lastCall !== call) {
+      // A new call: its reads come after every op of the calls before it.
+      s.lastCall = call;
+      s.reads = [];
+      s.calls.push(call);
+    }
+    return s;
+  }
+
+  private readonly onTick = (): void => {
+    this.scheduled = false;
+    if (this.inFlight < this.maxInFlight) this.send();
+  };
+
+  /** Sends the open batch, unless a NOSCRIPT recovery holds everything back. */
+  private send(): void {
+    const batch = this.pending;
+    if (!batch || this.stalled) return;
+    this.pending = undefined;
+    this.inFlight++;
+    void this.sendBatch(batch).finally(() => {
+      this.inFlight--;
+      if (this.pending && !this.scheduled) {
+        this.scheduled = true;
+        setImmediate(this.onTick);
+      }
+      if (this.inFlight === 0 && !this.pending) for (const done of this.idle.splice(0)) done();
+    });
+  }
+
+  /** Resolves when every call made so far is answered. */
+  private async drain(): Promise<void> {
+    if (this.inFlight === 0 && !this.pending) return;
+    await new Promise<void>((resolve) => this.idle.push(resolve));
+  }
+
+  /** Splits the batch into script calls, sends them in one pipeline and answers the calls. */
+  private async sendBatch(batch: Batch): Promise<void> {
+    const parts: Array<{ part: SeriesOps[]; blob: Buffer }> = [];
+    let part: SeriesOps[] = [];
+    let ops = 0;
+    let bytes = 0;
+    const close = () => {
+      if (part.length === 0) return;
+      // Each call counts the script calls that carry its ops, to settle after the last one.
+      const seq = this.partSeq++;
+      for (const s of part) {
+        for (const c of s.calls) {
+          if (c.lastPart !== seq) {
+            c.lastPart = seq;
+            c.parts++;
+          }
+        }
+      }
+      parts.push({ part, blob: this.encode(part, bytes) });
+      part = [];
+      ops = 0;
+      bytes = 0;
+    };
+    for (const s of batch.list) {
+      if (part.length >= SERIES_PER_CALL || (ops > 0 && ops + s.ops.length > OPS_PER_CALL)) close();
+      part.push(s);
+      ops += s.ops.length;
+      bytes += s.bytes;
+    }
+    close();
+    await this.exec(parts);
+  }
+
+  private async exec(parts: Array<{ part: SeriesOps[]; blob: Buffer }>): Promise<void> {
+    let replies: Array<[Error | null, unknown]>;
+    try {
+      if (!this.scriptReady) {
+        this.scriptLoad ??= this.redis.script('LOAD', VELOCITY_LUA);
+        await this.scriptLoad;
+        this.scriptReady = true;
+      }
+      const pipeline = this.redis.pipeline();
+      for (const { part, blob } of parts) {
+        pipeline.callBuffer('evalsha', [SCRIPT_SHA, part.length, ...part.map((s) => s.key), blob]);
+      }
+      replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+    } catch (err) {
+      this.scriptLoad = undefined;
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const p of parts) this.settle(p.part, e);
+      return;
+    }
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i];
+      if (!p) continue;
+      const [err, reply] = replies[i] ?? [new Error('velocity: no reply from Redis'), null];
+      if (err?.message.startsWith('NOSCRIPT')) {
+        this.stalled = true;
+        this.retry.push(p);
+      } else if (err) {
+        this.settle(p.part, err);
+      } else {
+        this.settle(p.part, undefined, reply);
+      }
+    }
+    // The last batch in flight sends every part that met NOSCRIPT again, in the order sent.
+    if (this.stalled && this.inFlight === 1) await this.recover();
+  }
+
+  /** The script cache was flushed (a restart, a failover): load it and send the parts again. */
+  private async recover(): Promise<void> {
+    const again = this.retry.splice(0);
+    this.scriptReady = false;
+    this.scriptLoad = undefined;
+    try {
+      await this.redis.script('LOAD', VELOCITY_LUA);
+      this.scriptReady = true;
+      const pipeline = this.redis.pipeline();
+      for (const { part, blob } of again) {
+        pipeline.callBuffer('evalsha', [SCRIPT_SHA, part.length, ...part.map((s) => s.key), blob]);
+      }
+      const replies = ((await pipeline.exec()) ?? []) as Array<[Error | null, unknown]>;
+      again.forEach((p, i) => {
+        const [err, reply] = replies[i] ?? [new Error('velocity: no reply from Redis'), null];
+        this.settle(p.part, err ?? undefined, reply);
+      });
+    } catch (err) {
+      const e = err instanceof Error ? err : new Error(String(err));
+      for (const p of again) this.settle(p.part, e);
+    } finally {
+      this.stalled = false;
+    }
+  }
+
+  /** ARGV[1] of a script call: per series its op count, then its ops. */
+  private encode(part: SeriesOps[], bytes: number): Buffer {
+    const buf = Buffer.allocUnsafe(bytes);
+    let p = 0;
+    for (const s of part) {
+      buf.writeUInt32LE(s.ops.length, p);
+      p += 4;
+      for (const op of s.ops) {
+        if (op.kind === OP_READ) {
+          buf.writeUInt8(OP_READ, p);
+          buf.writeDoubleLE(op.at, p + 1);
+          buf.writeUInt32LE(op.mask, p + 9);
+          buf.writeUInt32LE(0, p + 13);
+          buf.writeUInt16LE(0, p + 17);
+          p += OP_BYTES;
+        } else {
+          const cpBytes =
+            op.counterparty === undefined ? 0 : buf.write(op.counterparty, p + OP_BYTES, 'utf8');
+          buf.writeUInt8(OP_WRITE, p);
+          buf.writeDoubleLE(op.at, p + 1);
+          buf.writeUInt32LE(op.hi, p + 9);
+          buf.writeUInt32LE(op.lo, p + 13);
+          buf.writeUInt16LE(cpBytes, p + 17);
+          p += OP_BYTES + cpBytes;
+        }
+      }
+    }
+    return buf.subarray(0, p);
+  }
+
+  /** Reads one script call's answers into the calls' results; throws on a malformed reply. */
+  private decode(part: SeriesOps[], reply: Buffer): void {
     let o = 0;
-    for (const b of group) {
-      for (const index of b.reads) {
-        results[index] = {
-          count: Number(reply[o]),
-          distinct: Number(reply[o + 1]),
-          complete: Number(reply[o + 2]) === 1,
-          sum: BigInt(String(reply[o + 3])),
-        };
-        o += REPLY_STRIDE;
+    for (const s of part) {
+      const status = reply[o];
+      o += 1;
+      if (status !== 1) {
+        const len = reply.readUInt16LE(o);
+        const message = reply.toString('utf8', o + 2, o + 2 + len);
+        o += 2 + len;
+        const refused = message.includes('velocity:')
+          ? new RangeError(`velocity: Redis refused ${s.key}: ${message}`)
+          : new Error(`velocity: Redis failed on ${s.key}: ${message}`);
+        for (const c of s.calls) c.error ??= refused;
+        continue;
+      }
+      for (const op of s.ops) {
+        if (op.kind !== OP_READ) continue;
+        const results = op.call.results;
+        for (const i of op.slots) {
+          if (i < 0) continue;
+          const hi = reply.readDoubleLE(o + 8);
+          const lo = reply.readDoubleLE(o + 16);
+          results[i] = {
+            count: reply.readDoubleLE(o),
+            sum: toBigint(hi, lo),
+            distinct: reply.readDoubleLE(o + 24),
+            complete: reply[o + 32] === 1,
+          };
+          o += ANSWER_BYTES;
+        }
+      }
+    }
+    if (o !== reply.length) throw new Error('velocity: malformed reply');
+  }
+
+  /** Fills the answers of one script call (or fails its calls) and settles the calls it completes. */
+  private settle(part: SeriesOps[], err: Error | undefined, reply?: unknown): void {
+    if (!err && !Buffer.isBuffer(reply)) err = new Error('velocity: malformed reply from the Redis script');
+    if (!err && Buffer.isBuffer(reply)) {
+      try {
+        this.decode(part, reply);
+      } catch {
+        err = new Error('velocity: malformed reply from the Redis script');
+      }
+    }
+    const seen = new Set<PendingCall>();
+    for (const s of part) {
+      for (const c of s.calls) {
+        if (seen.has(c)) continue;
+        seen.add(c);
+        if (err) c.error ??= err;
+        if (--c.parts > 0) continue;
+        if (c.error) {
+          c.reject(c.error);
+          continue;
+        }
+        for (let k = 0; k < c.dups.length; k += 2) {
+          const from = c.results[c.dups[k + 1] ?? -1];
+          if (from) c.results[c.dups[k] ?? -1] = { ...from };
+        }
+        c.resolve(c.results);
       }
     }
   }
