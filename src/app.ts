@@ -34,6 +34,7 @@ import { type BacktestService, startBacktests } from './risk/backtest/service.ts
 import { DEFAULT_FAIL_SAFE, RiskEngine, type RiskModel } from './risk/engine.ts';
 import { FeatureComputer } from './risk/features/compute.ts';
 import { DbProfileSource } from './risk/features/db-profile.ts';
+import { IpRegionTable } from './risk/geo.ts';
 import { rebuildVelocity } from './risk/history.ts';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicyConfig, LimitPolicyGate } from './risk/limit-policy.ts';
 import { registerRiskRoutes } from './risk/routes.ts';
@@ -121,6 +122,8 @@ export interface BuildOptions {
   model?: RiskModel;
   /** Load the starter rule set on a fresh database (default); tests of other layers turn it off. */
   starterRules?: boolean;
+  /** Where addresses are (the demo's simulated networks); default: BULWARK_IP_REGIONS, or none. */
+  ipRegions?: IpRegionTable;
 }
 
 const SWEEP_INTERVAL_MS = 2_000;
@@ -180,6 +183,8 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     rules: ruleEngine,
     model: options.model,
     failSafe: { ...DEFAULT_FAIL_SAFE, deadlineMs: config.riskDeadlineMs },
+    ipRegions:
+      options.ipRegions ?? (config.ipRegionFile ? IpRegionTable.fromFile(config.ipRegionFile) : undefined),
     now: () => clock.now(),
     log,
   });

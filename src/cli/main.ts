@@ -22,6 +22,7 @@ import { keyStatus, type RotateReport, rewrapDataKeys, rotateFieldKey } from '..
 import { DEMO_DEFAULTS, demoLoaded, hasData, markDemoLoaded, seedDemo } from '../simulator/demo.ts';
 import { type DemoAccess, ensureDemoAccess } from '../simulator/demo-access.ts';
 import { registerSimulateCommand } from '../simulator/traffic/cli.ts';
+import { demoIpRegions } from '../simulator/traffic/ip-table.ts';
 import { startLiveTraffic } from '../simulator/traffic/live.ts';
 import { progressBar } from './progress.ts';
 
@@ -57,7 +58,9 @@ program
   .action(async (opts: { demo?: boolean; port?: number; host?: string; liveRate: number }) => {
     const config = loadConfig();
     const log = createLogger(config.logLevel, process.stdout.isTTY);
-    const bulwark = await buildBulwark({ config, log });
+    // The demo's simulated networks have a place, like a licensed IP database would give them.
+    const ipRegions = opts.demo && !config.ipRegionFile ? demoIpRegions() : undefined;
+    const bulwark = await buildBulwark({ config, log, ...(ipRegions ? { ipRegions } : {}) });
     log.info(
       { database: bulwark.dbHandle.kind, location: bulwark.dbHandle.location },
       'database ready, migrations applied',

@@ -48,6 +48,8 @@ export interface Config {
   webauthnOrigins: string[];
   /** Milliseconds the risk engine's feature sources and model get before the fail-safe policy decides. */
   riskDeadlineMs: number;
+  /** An IP region table (CSV: start_ip,end_ip,country,region,lat,lon) for events without a position. */
+  ipRegionFile: string | undefined;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -81,6 +83,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staffSessionTtlS: intFromEnv(env, 'STAFF_SESSION_TTL_S', 12 * 3600),
     stepUpTtlS: intFromEnv(env, 'STEP_UP_TTL_S', 300),
     riskDeadlineMs: intFromEnv(env, 'RISK_DEADLINE_MS', 50),
+    ipRegionFile: env.BULWARK_IP_REGIONS || undefined,
     kycTiersJson: env.BULWARK_KYC_TIERS || undefined,
     passwordCostLn: intFromEnv(env, 'PASSWORD_COST_LN', 15),
     kycDeadlineMs: intFromEnv(env, 'KYC_DEADLINE_MS', 3000),

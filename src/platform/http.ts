@@ -217,6 +217,18 @@ export function idempotencyOf(req: FastifyRequest): IdempotencyContext {
 /** Sends a stored (or fresh) response; problems go out as application/problem+json. */
 export function sendStored(reply: FastifyReply, response: StoredResponse, replayed: boolean): FastifyReply {
   if (replayed) reply.header('idempotent-replayed', 'true');
-  if (response.statusCode >= 400) reply.type('application/problem+json');
+  if (response.statusCode >= 400 || isProblem(response.body)) reply.type('application/problem+json');
   return reply.code(response.statusCode).send(response.body);
+}
+
+/** A problem body (a 202 "held for review" can be one): type, title, status and code. */
+function isProblem(body: unknown): boolean {
+  if (typeof body !== 'object' || body === null) return false;
+  const b = body as Record<string, unknown>;
+  return (
+    typeof b.type === 'string' &&
+    typeof b.title === 'string' &&
+    typeof b.code === 'string' &&
+    typeof b.status === 'number'
+  );
 }

@@ -7,7 +7,7 @@ import { CURRENCIES } from '../platform/money.ts';
 import { analystExplanation, customerMessages, warningsOf } from './explain.ts';
 import { Deadline, type FeatureComputer, type FeatureValue, LATE } from './features/compute.ts';
 import type { FeatureEvent } from './features/velocity-events.ts';
-import type { RiskDecision, RiskEvent, RiskEventType, RiskOutcome } from './gate.ts';
+import type { RiskDecision, RiskEvent, RiskEventType, RiskGeo, RiskOutcome } from './gate.ts';
 import type { LimitPolicyGate } from './limit-policy.ts';
 import type { CompiledRuleSet } from './rules/compile.ts';
 import type { RuleEngine, RuleEvaluation, RuleTiming } from './rules/evaluate.ts';
@@ -89,6 +89,27 @@ export const DEFAULT_EVENT_TIME_BOUNDS: EventTimeBounds = {
 /** The limit layer: tier limits and the review threshold (`LimitPolicyGate`). */
 export type LimitChecker = Pick<LimitPolicyGate, 'check' | 'release'>;
 
+/** Limits that never act: for engines that see the rules alone (benchmarks, rule tests). */
+export const NO_LIMITS: LimitChecker = {
+  async check(e: RiskEvent): Promise<RiskDecision> {
+    return {
+      id: newId('dec'),
+      eventType: e.type,
+      subjectId: e.customerId,
+      currency: e.currency,
+      amountMinor: e.amountMinor,
+      outcome: 'ALLOW',
+      reasonCodes: [],
+      customerMessage: null,
+      policy: 'none',
+      input: {},
+      latencyUs: 0,
+      createdAt: e.at,
+    };
+  },
+  release() {},
+};
+
 export interface RiskEngineDeps {
   limits: LimitChecker;
   features: FeatureComputer;
@@ -96,6 +117,8 @@ export interface RiskEngineDeps {
   model?: RiskModel | undefined;
   failSafe?: FailSafePolicy | undefined;
   eventTime?: EventTimeBounds | undefined;
+  /** Where an address is, for events whose client sent no position. */
+  ipRegions?: { lookup(ip: string): RiskGeo | undefined } | undefined;
   now: () => Date;
   log?: Logger | undefined;
 }
@@ -237,7 +260,13 @@ export class RiskEngine {
       riskDecisions.inc({ event_type: event.type, outcome: decision.outcome });
       return decision;
     }
-    const fe = featureEventAs(event, event.type);
+    const ruleType = event.type;
+    // No position from the client: the address's region, when the table knows it.
+    if (event.ip !== undefined && event.geo?.lat === undefined && this.deps.ipRegions) {
+      const found = this.deps.ipRegions.lookup(event.ip);
+      if (found) event = { ...event, geo: { ...found, ...event.geo } };
+    }
+    const fe = featureEventAs(event, ruleType);
     // One deadline for the whole decision: the feature sources and the model share it.
     const deadline = Deadline.in(this.failSafe.deadlineMs);
 

@@ -319,7 +319,7 @@ export function registerWalletRoutes(app: App, deps: WalletRouteDeps): void {
         params: S.IdParams,
         headers: S.IdempotencyHeaders,
         body: S.Refund,
-        response: { 201: S.Movement, 202: S.Movement, ...problems },
+        response: { 201: S.Movement, 202: S.Problem, ...problems },
       },
     },
     async (req, reply) => sendResult(reply, await wallet.refund(req.params.id, req.body, movementCtx(req))),

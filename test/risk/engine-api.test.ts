@@ -176,6 +176,25 @@ for (const target of DATABASES) {
       expect((await api.balance(erin.walletId)).posted).toBe(100_000n);
     });
 
+    it('holds back a refund of a young merchant refunding much of its sales, with nothing moved', async () => {
+      const payer = await api.fundedCustomer('Ivy Refund', '500000');
+      const shop = await api.merchant('Young Shop', 60, null);
+      const pay = await api.post('/v1/payments', {
+        walletId: payer.walletId,
+        merchantId: shop.id,
+        amountMinor: '100000',
+        currency: 'CNY',
+      });
+      expect(pay.status, pay.text).toBe(201);
+      const paymentId = str(pay.body, 'entryId');
+      const first = await api.post(`/v1/payments/${paymentId}/refunds`, { amountMinor: '40000' });
+      expect(first.status, first.text).toBe(201);
+      const second = await api.post(`/v1/payments/${paymentId}/refunds`, { amountMinor: '10000' });
+      expectProblem(second, 202, 'RISK_REVIEW');
+      expect(at(second.body, 'decision', 'reasonCodes')).toContain('MERCHANT_REFUND_RATE_HIGH');
+      expect((await api.balance(payer.walletId)).posted).toBe(500_000n - 100_000n + 40_000n);
+    });
+
     it('stores labels for decisions, all or nothing', async () => {
       const g = await api.fundedCustomer('Gina Label', '100000');
       const h = await api.customer('Hank Label');

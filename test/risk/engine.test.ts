@@ -1,37 +1,15 @@
 // Proves the engine's combination of limits, features, model and rules: fail-safe outcomes when a source is slow, step-up satisfying a challenge, a failing model, determinism for a fixed stream.
 import { describe, expect, it } from 'vitest';
-import { newId } from '../../src/platform/ids.ts';
-import { type LimitChecker, RiskEngine, type RiskModel } from '../../src/risk/engine.ts';
+import { NO_LIMITS, RiskEngine, type RiskModel } from '../../src/risk/engine.ts';
 import { FeatureComputer } from '../../src/risk/features/compute.ts';
 import { MemoryProfileSource, type ProfileSource } from '../../src/risk/features/profile.ts';
-import type { RiskDecision, RiskEvent } from '../../src/risk/gate.ts';
+import type { RiskEvent } from '../../src/risk/gate.ts';
 import { RuleEngine } from '../../src/risk/rules/evaluate.ts';
 import { starterLiveVersions } from '../../src/risk/rules/starter.ts';
 import { MemoryVelocityStore } from '../../src/risk/velocity/memory-store.ts';
 
 const NOW = new Date('2026-11-20T04:00:00Z'); // 12:00 in Beijing
 const DAY = 86_400_000;
-
-/** Limits that never act, so the rules and the fail-safe policy are seen alone. */
-const noLimits: LimitChecker = {
-  async check(event: RiskEvent): Promise<RiskDecision> {
-    return {
-      id: newId('dec'),
-      eventType: event.type,
-      subjectId: event.customerId,
-      currency: event.currency,
-      amountMinor: event.amountMinor,
-      outcome: 'ALLOW',
-      reasonCodes: [],
-      customerMessage: null,
-      policy: 'none',
-      input: {},
-      latencyUs: 0,
-      createdAt: event.at,
-    };
-  },
-  release() {},
-};
 
 const starterVersions = starterLiveVersions();
 
@@ -42,7 +20,7 @@ function engineWith(options: { profile?: ProfileSource; model?: RiskModel; deadl
     live: async () => ({ revision: '1', versions: starterVersions }),
   });
   return new RiskEngine({
-    limits: noLimits,
+    limits: NO_LIMITS,
     features: new FeatureComputer({ velocity: new MemoryVelocityStore(), profile }),
     rules,
     model: options.model,

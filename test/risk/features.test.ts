@@ -82,7 +82,7 @@ describe('registry coverage', () => {
     profile.seedCustomer('c2', { createdAt: at(-5 * DAY), kycTier: 2 });
     profile.seedMerchant('m1', at(-100 * DAY));
     const { run } = setup(profile);
-    const common = { deviceId: 'd1', ip: '10.0.0.1', geo: { country: 'CN' } };
+    const common = { deviceId: 'd1', ip: '10.0.0.1', geo: { country: 'CN', lat: 31.2, lon: 121.5 } };
     const t = await run(transfer('c1', 'c2', 500n, 0, common));
     const p = await run({ ...transfer('c1', 'm1', 700n, MINUTE, common), type: 'payment' });
     const names = new Set([...Object.keys(t.features), ...Object.keys(p.features)]);

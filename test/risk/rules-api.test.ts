@@ -15,6 +15,16 @@ interface Example {
 
 /** For each starter rule, an event it must catch and a close one it must let through. */
 const STARTER_EXAMPLES: Record<string, { hit: Example; miss: Example }> = {
+  impossible_travel: {
+    hit: {
+      event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '300000', currency: 'CNY' },
+      features: { 'customer.travelKmh': 1800.5, 'customer.distanceFromLastKm': 1200.2 },
+    },
+    miss: {
+      event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '300000', currency: 'CNY' },
+      features: { 'customer.travelKmh': 60.0, 'customer.distanceFromLastKm': 1200.2 },
+    },
+  },
   mule_fast_outbound: {
     hit: {
       event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '900000', currency: 'CNY' },

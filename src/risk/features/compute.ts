@@ -1,3 +1,4 @@
+import { distanceKm } from '../geo.ts';
 import { ANSWER_SIZE, answerSum, MemoryVelocityStore } from '../velocity/memory-store.ts';
 import type {
   EntityKey,
@@ -166,6 +167,21 @@ export const PROFILE_FEATURES: Readonly<
     return here !== undefined && usual !== undefined && here !== usual;
   },
   'merchant.accountAgeDays': (f, _e, at) => daysSince(f.merchant?.createdAt, at),
+  'customer.daysDormant': (f, _e, at) => {
+    const last = f.customer.lastOutAt;
+    if (last === undefined) return undefined;
+    // Never paid out: dormant since the account opened.
+    return daysSince(last !== null && last.getTime() < at ? last : f.customer.createdAt, at);
+  },
+  'customer.amountZScore': (f, e) => zScore(f.outAmounts, e.amountMinor ?? 0n),
+  'customer.distanceFromLastKm': (f, e, at) => {
+    const m = movement(f, e, at);
+    return m === undefined ? undefined : Math.round(m.km * 10) / 10;
+  },
+  'customer.travelKmh': (f, e, at) => {
+    const m = movement(f, e, at);
+    return m === undefined ? undefined : Math.round(m.kmh);
+  },
 };
 
 const PROFILE_LIST = Object.entries(PROFILE_FEATURES);
@@ -635,6 +651,37 @@ export function sortedPercentile(sorted: readonly bigint[], amount: bigint): num
     else hi = mid;
   }
   return lo / sorted.length;
+}
+
+/** Standard scores need a few amounts: below this many, an amount is not unusual (0). */
+const Z_MIN_HISTORY = 3;
+
+/** How many standard deviations the amount lies above the customer's mean (0 without history). */
+function zScore(amounts: readonly bigint[], amount: bigint): number {
+  if (amounts.length < Z_MIN_HISTORY) return 0;
+  let sum = 0;
+  for (const a of amounts) sum += Number(a);
+  const mean = sum / amounts.length;
+  let sq = 0;
+  for (const a of amounts) sq += (Number(a) - mean) ** 2;
+  const sd = Math.sqrt(sq / amounts.length);
+  if (sd === 0) return Number(amount) === mean ? 0 : Number(amount) > mean ? 99 : -99;
+  return Math.round(((Number(amount) - mean) / sd) * 100) / 100;
+}
+
+/**
+ * From the customer's last known position to this event's: distance and the speed it
+ * implies. Undefined when either position is unknown. Under a minute apart counts as a
+ * minute, so two places at once read as a very high speed, not an infinite one.
+ */
+function movement(f: ProfileFacts, e: FeatureEvent, at: number): { km: number; kmh: number } | undefined {
+  const last = f.customer.lastLocation;
+  const lat = e.geo?.lat;
+  const lon = e.geo?.lon;
+  if (!last || lat === undefined || lon === undefined || last.at.getTime() > at) return undefined;
+  const km = distanceKm(last, { lat, lon });
+  const hours = Math.max((at - last.at.getTime()) / HOUR_MS, 1 / 60);
+  return { km, kmh: km / hours };
 }
 
 function daysSince(d: Date | undefined, at: number): number | undefined {

@@ -155,6 +155,21 @@ export class DbProfileSource implements ProfileSource {
     if (event.type === 'password_change' || event.type === 'phone_change' || event.type === 'registration') {
       this.customers.delete(event.customerId);
     }
+    // The next event of the customer sees this one's position and, for money out, its time.
+    const cached = this.customers.get(event.customerId);
+    const lat = event.geo?.lat;
+    const lon = event.geo?.lon;
+    const located = lat !== undefined && lon !== undefined;
+    if (cached && (located || OUTGOING_TYPES.has(event.type))) {
+      this.customers.set(
+        event.customerId,
+        cached.then((f) => ({
+          ...f,
+          ...(located ? { lastLocation: { lat, lon, at: when } } : {}),
+          ...(OUTGOING_TYPES.has(event.type) ? { lastOutAt: when } : {}),
+        })),
+      );
+    }
   }
 
   /** Caches the promise, so concurrent events of one customer share one query; a failure is not cached. */
@@ -203,6 +218,22 @@ export class DbProfileSource implements ProfileSource {
         const r = reported.find((x) => x.event_type === type);
         return r ? new Date(r.at) : null;
       };
+      // The last known position, and the last outgoing movement, from the customer's decisions.
+      const located = await sql<{ at: Date; lat: number; lon: number }>`
+        select coalesce(event_at, created_at) as at, (input->'geo'->>'lat')::float8 as lat,
+          (input->'geo'->>'lon')::float8 as lon
+        from risk_decisions
+        where subject_id = ${id} and outcome in ('ALLOW', 'REVIEW', 'CHALLENGE')
+          and input->'geo' ? 'lat' and input->'geo' ? 'lon'
+        order by created_at desc limit 1`.execute(this.db);
+      const lastOut = await this.db
+        .selectFrom('risk_decisions')
+        .select(sql<Date | null>`max(coalesce(event_at, created_at))`.as('at'))
+        .where('subject_id', '=', id)
+        .where('event_type', 'in', OUTGOING)
+        .where('outcome', 'in', ['ALLOW', 'REVIEW'])
+        .executeTakeFirst();
+      const loc = located.rows[0];
       const pw = row.password_changed_at;
       const loginCreated = row.login_created_at;
       // Registration sets the password; only a later change or reset counts as a change.
@@ -212,6 +243,8 @@ export class DbProfileSource implements ProfileSource {
         kycTier: row.kyc_tier,
         passwordChangedAt: latest(changed, reportedAt('password_change')),
         phoneChangedAt: latest(phone ? phone.at : null, reportedAt('phone_change')),
+        lastLocation: loc ? { lat: Number(loc.lat), lon: Number(loc.lon), at: new Date(loc.at) } : undefined,
+        lastOutAt: lastOut?.at ? new Date(lastOut.at) : null,
       };
     });
   }

@@ -20,6 +20,10 @@ export interface CustomerFacts {
   phoneChangedAt?: Date | null | undefined;
   /** The country the customer usually acts from, when known. */
   usualCountry?: string | undefined;
+  /** Where and when the customer last acted from a known position (impossible travel). */
+  lastLocation?: { lat: number; lon: number; at: Date } | undefined;
+  /** The customer's last committed outgoing movement; null when there was none. */
+  lastOutAt?: Date | null | undefined;
 }
 
 export interface ProfileFacts {
@@ -197,6 +201,12 @@ export class MemoryProfileSource implements ProfileSource {
     if (event.type === 'password_change') c.passwordChangedAt = when;
     if (event.type === 'phone_change') c.phoneChangedAt = when;
     if (event.deviceId !== undefined && !c.devices.has(event.deviceId)) c.devices.set(event.deviceId, when);
+    const lat = event.geo?.lat;
+    const lon = event.geo?.lon;
+    if (lat !== undefined && lon !== undefined && (!c.lastLocation || c.lastLocation.at <= when)) {
+      c.lastLocation = { lat, lon, at: when };
+    }
+    if (OUTGOING_TYPES.has(event.type) && (!c.lastOutAt || c.lastOutAt < when)) c.lastOutAt = when;
     const country = event.geo?.country;
     if (country !== undefined) c.countries.set(country, (c.countries.get(country) ?? 0) + 1);
     if (OUTGOING_TYPES.has(event.type) && event.currency !== undefined) {
@@ -226,5 +236,7 @@ function publicFacts(c: CustomerHistory): CustomerFacts {
     passwordChangedAt: c.passwordChangedAt,
     phoneChangedAt: c.phoneChangedAt,
     usualCountry: usual,
+    lastLocation: c.lastLocation,
+    lastOutAt: c.lastOutAt ?? null,
   };
 }

@@ -56,6 +56,30 @@ export const FEATURES: readonly FeatureDef[] = [
     description: 'Hours since the phone number was last changed; 87600 when it never was.',
   },
   {
+    name: 'customer.amountZScore',
+    type: 'double',
+    description:
+      'How many standard deviations this amount lies from the mean of the customer’s outgoing movements of 90 days; 0 with fewer than three.',
+  },
+  {
+    name: 'customer.daysDormant',
+    type: 'int',
+    description:
+      'Days since the customer’s last outgoing movement (since registration when there was none): a long-quiet account suddenly paying out.',
+  },
+  {
+    name: 'customer.distanceFromLastKm',
+    type: 'double',
+    description:
+      'Kilometres from where the customer last acted (client position or IP region) to here; absent when either is unknown.',
+  },
+  {
+    name: 'customer.travelKmh',
+    type: 'double',
+    description:
+      'The speed, in km/h, that travelling from the last position to this one would take (impossible travel above airliner speed); absent when unknown.',
+  },
+  {
     name: 'customer.distinctDevices_30d',
     type: 'int',
     description: 'Distinct devices the customer signed in from in 30 days.',

@@ -204,6 +204,21 @@ export const STARTER_RULES: readonly StarterRule[] = [
     messageKey: 'risk.msg.review',
     warningKey: null,
   },
+  {
+    id: 'impossible_travel',
+    name: 'Impossible travel: acting from far away sooner than a flight could arrive',
+    description:
+      'More than 500 km from where the customer last acted, at a speed above 900 km/h: the account is being used from two places at once, typically after stolen credentials. Money out and sensitive changes need a second factor.',
+    expression: `event.type in ['withdrawal', 'transfer', 'password_change', 'phone_change', 'email_change', 'bank_account_binding']
+  && has(features.customer.travelKmh)
+  && features.customer.travelKmh > 900.0
+  && features.customer.distanceFromLastKm > 500.0`,
+    action: 'CHALLENGE',
+    score: 35,
+    reasonCode: 'IMPOSSIBLE_TRAVEL',
+    messageKey: 'risk.msg.security_check',
+    warningKey: null,
+  },
 ];
 
 /** The starter rules as acting first versions, for engines built without a store (tests, benchmarks). */
