@@ -399,7 +399,11 @@ export class RiskEngine {
       },
     };
 
-    if (outcome === 'ALLOW' || outcome === 'REVIEW') await this.deps.features.committed(fe, decidedAt);
+    // An account event the integrator challenges goes ahead once its user passes: it counts as
+    // done. A challenged movement does not: it is decided again when it comes back with the proof.
+    const done =
+      outcome === 'ALLOW' || outcome === 'REVIEW' || (outcome === 'CHALLENGE' && event.currency === null);
+    if (done) await this.deps.features.committed(fe, decidedAt);
     else if (outcome === 'BLOCK' || outcome === 'BLOCK_AND_FREEZE')
       await this.deps.features.declined(fe, decidedAt);
     riskDecisions.inc({ event_type: event.type, outcome });

@@ -144,8 +144,13 @@ export async function countHistory(db: Db, range: { from: Date; to: Date }): Pro
 }
 
 /** What became of a decided event, for replaying it: did it happen, was it declined? */
-export function replayOutcome(outcome: RiskOutcome): 'committed' | 'declined' | 'none' {
+export function replayOutcome(
+  outcome: RiskOutcome,
+  event: Pick<FeatureEvent, 'currency'>,
+): 'committed' | 'declined' | 'none' {
   if (outcome === 'ALLOW' || outcome === 'REVIEW') return 'committed';
+  // A challenged account event goes ahead once the user passes (as the live engine counts it).
+  if (outcome === 'CHALLENGE' && event.currency === undefined) return 'committed';
   if (outcome === 'BLOCK' || outcome === 'BLOCK_AND_FREEZE') return 'declined';
   return 'none';
 }
@@ -164,7 +169,7 @@ export async function rebuildVelocity(db: Db, store: VelocityStore, now: Date): 
     for await (const item of decisionHistory(db, range)) {
       const at = item.at.getTime();
       for (const v of velocityEventsOf(item.event, at)) yield v;
-      if (replayOutcome(item.outcome) === 'declined')
+      if (replayOutcome(item.outcome, item.event) === 'declined')
         for (const v of declineEventsOf(item.event, at)) yield v;
     }
   }

@@ -56,18 +56,18 @@ const STARTER_EXAMPLES: Record<string, { hit: Example; miss: Example }> = {
   ato_new_device_withdrawal: {
     hit: {
       event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '300000', currency: 'CNY' },
-      features: { 'device.isNew': true, 'customer.hoursSincePasswordChange': 3 },
+      features: { 'device.ageHours': 2, 'customer.hoursSincePasswordChange': 3 },
     },
     miss: {
       event: { type: 'withdrawal', customerId: 'cus_a', amountMinor: '300000', currency: 'CNY' },
-      features: { 'device.isNew': true, 'customer.hoursSincePasswordChange': 400 },
+      features: { 'device.ageHours': 2, 'customer.hoursSincePasswordChange': 400 },
     },
   },
   ato_credentials_and_phone: {
     hit: {
       event: { type: 'transfer', customerId: 'cus_a', amountMinor: '800000', currency: 'CNY' },
       features: {
-        'device.isNew': true,
+        'device.ageHours': 0,
         'customer.hoursSincePasswordChange': 2,
         'customer.hoursSincePhoneChange': 1,
       },
@@ -75,7 +75,7 @@ const STARTER_EXAMPLES: Record<string, { hit: Example; miss: Example }> = {
     miss: {
       event: { type: 'transfer', customerId: 'cus_a', amountMinor: '800000', currency: 'CNY' },
       features: {
-        'device.isNew': true,
+        'device.ageHours': 0,
         'customer.hoursSincePasswordChange': 2,
         'customer.hoursSincePhoneChange': 87600,
       },
@@ -146,11 +146,19 @@ const STARTER_EXAMPLES: Record<string, { hit: Example; miss: Example }> = {
   large_vs_history: {
     hit: {
       event: { type: 'payment', customerId: 'cus_a', amountMinor: '2000000', currency: 'CNY' },
-      features: { 'customer.typicalAmount': 15000, 'customer.amountPercentile': 0.999 },
+      features: {
+        'customer.typicalAmount': 15000,
+        'customer.amountPercentile': 0.999,
+        'customer.amountZScore': 12.5,
+      },
     },
     miss: {
       event: { type: 'payment', customerId: 'cus_a', amountMinor: '20000', currency: 'CNY' },
-      features: { 'customer.typicalAmount': 15000, 'customer.amountPercentile': 0.7 },
+      features: {
+        'customer.typicalAmount': 15000,
+        'customer.amountPercentile': 0.7,
+        'customer.amountZScore': 0.4,
+      },
     },
   },
   credential_stuffing_ip: {
@@ -176,11 +184,11 @@ const STARTER_EXAMPLES: Record<string, { hit: Example; miss: Example }> = {
   sensitive_change_new_device: {
     hit: {
       event: { type: 'phone_change', customerId: 'cus_a' },
-      features: { 'device.isNew': true, 'customer.hoursSincePasswordChange': 5 },
+      features: { 'device.ageHours': 2, 'customer.hoursSincePasswordChange': 5 },
     },
     miss: {
       event: { type: 'phone_change', customerId: 'cus_a' },
-      features: { 'device.isNew': false, 'customer.hoursSincePasswordChange': 5 },
+      features: { 'device.ageHours': 900, 'customer.hoursSincePasswordChange': 5 },
     },
   },
   merchant_refund_abuse: {

@@ -298,6 +298,7 @@ describe('evaluation', () => {
         'payee.accountAgeDays': 400,
         'payee.distinctPayers_24h': 1,
         'device.isNew': false,
+        'device.ageHours': 9000,
         'customer.hoursSincePasswordChange': 87600,
         'customer.hoursSincePhoneChange': 87600,
         'customer.typicalAmount': 6000,

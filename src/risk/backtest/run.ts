@@ -131,7 +131,7 @@ export async function runBacktest(
         events++;
       }
       // What really happened next, the same for both sets.
-      const next = replayOutcome(item.outcome);
+      const next = replayOutcome(item.outcome, item.event);
       if (next === 'committed') await computer.committed(item.event, item.decidedAt);
       else if (next === 'declined') await computer.declined(item.event, item.decidedAt);
 

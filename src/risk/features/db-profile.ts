@@ -223,7 +223,8 @@ export class DbProfileSource implements ProfileSource {
         select coalesce(event_at, created_at) as at, (input->'geo'->>'lat')::float8 as lat,
           (input->'geo'->>'lon')::float8 as lon
         from risk_decisions
-        where subject_id = ${id} and outcome in ('ALLOW', 'REVIEW', 'CHALLENGE')
+        where subject_id = ${id}
+          and (outcome in ('ALLOW', 'REVIEW') or (outcome = 'CHALLENGE' and currency is null))
           and input->'geo' ? 'lat' and input->'geo' ? 'lon'
         order by created_at desc limit 1`.execute(this.db);
       const lastOut = await this.db
@@ -258,7 +259,8 @@ export class DbProfileSource implements ProfileSource {
         .where('created_at', '>', new Date(at.getTime() - AMOUNT_HISTORY_MS))
         .where('created_at', '<=', at)
         .where('event_type', 'in', OUTGOING)
-        .where('outcome', '=', 'ALLOW')
+        // Held movements count as history, as the replay source counts them.
+        .where('outcome', 'in', ['ALLOW', 'REVIEW'])
         .where('currency', '=', currency)
         .orderBy('created_at', 'desc')
         .limit(AMOUNT_HISTORY_MAX)
@@ -277,7 +279,7 @@ export class DbProfileSource implements ProfileSource {
         .where('subject_id', '=', customerId)
         .where('created_at', '<', at)
         .where('event_type', '=', 'transfer')
-        .where('outcome', '=', 'ALLOW')
+        .where('outcome', 'in', ['ALLOW', 'REVIEW'])
         .where(sql<string>`input->>'counterpartyId'`, '=', payee)
         .limit(1)
         .executeTakeFirst();

@@ -14,9 +14,9 @@ export const STARTER_RULES: readonly StarterRule[] = [
     id: 'ato_new_device_withdrawal',
     name: 'Account takeover: withdrawal from a new device after a password change',
     description:
-      'A withdrawal from a device never seen for the customer within a day of a password change or reset: the usual sequence after stolen credentials.',
+      'A withdrawal from a device first seen for the customer within the last day, within a day of a password change or reset: the usual sequence after stolen credentials (the attacker signs in, changes the password, then drains).',
     expression: `event.type == 'withdrawal'
-  && features.device.isNew
+  && features.device.ageHours < 24
   && features.customer.hoursSincePasswordChange < 24`,
     action: 'BLOCK',
     score: 60,
@@ -30,7 +30,7 @@ export const STARTER_RULES: readonly StarterRule[] = [
     description:
       'Password and phone number both changed within a day and money leaves from a new device: the attacker has locked the customer out. The account is frozen to keep the balance.',
     expression: `event.type in ['withdrawal', 'transfer']
-  && features.device.isNew
+  && features.device.ageHours < 24
   && features.customer.hoursSincePasswordChange < 24
   && features.customer.hoursSincePhoneChange < 24`,
     action: 'BLOCK_AND_FREEZE',
@@ -111,11 +111,13 @@ export const STARTER_RULES: readonly StarterRule[] = [
     id: 'large_vs_history',
     name: 'Amount far above the customer’s history',
     description:
-      'Above 99% of the customer’s own movements of 90 days and more than five times their typical amount.',
+      'Above 99% of the customer’s own movements of 90 days, more than five times their typical amount and over four standard deviations above their mean, from 2,000 CNY: a real break with the customer’s habits, not a first somewhat larger payment.',
     expression: `event.type in ['transfer', 'payment', 'withdrawal']
   && features.customer.typicalAmount > 0
   && features.customer.amountPercentile > 0.99
-  && amount > 5 * features.customer.typicalAmount`,
+  && amount > 5 * features.customer.typicalAmount
+  && features.customer.amountZScore > 4.0
+  && event.currency == 'CNY' && amount >= 200000`,
     action: 'REVIEW',
     score: 30,
     reasonCode: 'AMOUNT_UNUSUAL_FOR_CUSTOMER',
@@ -153,7 +155,7 @@ export const STARTER_RULES: readonly StarterRule[] = [
     description:
       'The phone number or e-mail address changed from a new device within a day of a password change: the step before an account takeover locks the customer out.',
     expression: `event.type in ['phone_change', 'email_change']
-  && features.device.isNew
+  && features.device.ageHours < 24
   && features.customer.hoursSincePasswordChange < 24`,
     action: 'CHALLENGE',
     score: 25,
