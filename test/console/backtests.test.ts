@@ -49,7 +49,8 @@ describe.skipIf(skipReason !== null)('decisions and back-tests in the console', 
     bw = await startBulwark({ name: 'pglite' });
     const api = new Api(() => bw);
     const li = await api.fundedCustomer('Li Wei', TOPUP_MINOR);
-    const wang = await api.customer('Wang Fang');
+    // Wang's account is new: a large transfer to it is held by a starter rule too.
+    const wang = await api.customer('Wang Fang', ['CNY'], 2, null);
     await api.transfer(li.walletId, wang.walletId, '2500', 'lunch');
     const held = await api.transfer(li.walletId, wang.walletId, HELD_MINOR, 'rent');
     expect(held.status, held.text).toBe(202);
@@ -87,7 +88,7 @@ describe.skipIf(skipReason !== null)('decisions and back-tests in the console', 
     const lines = await explanation.locator('li').allTextContents();
     expect(lines[0]).toMatch(/^limit LARGE_AMOUNT: 20000\.00 CNY is held/);
     expect(lines[1]).toMatch(
-      /^rule large_vs_history v1 → REVIEW \(AMOUNT_UNUSUAL_FOR_CUSTOMER, \+30\) with /,
+      /^rule impersonation_young_payee v1 → REVIEW \(IMPERSONATION_YOUNG_PAYEE, \+40\) with payee\.accountAgeDays=0/,
     );
 
     expect(await tab.getByTestId('decision-outcome').textContent()).toBe('Review');
@@ -96,7 +97,7 @@ describe.skipIf(skipReason !== null)('decisions and back-tests in the console', 
     expect(await messages.textContent()).toContain('This is held for a short security review');
     expect(await messages.textContent()).toContain('此笔交易需要进行安全审核');
     // The rule that acted first, with its version; every evaluated starter rule is listed.
-    const hit = tab.getByTestId('decision-rule-large_vs_history');
+    const hit = tab.getByTestId('decision-rule-impersonation_young_payee');
     expect(await hit.getAttribute('data-status')).toBe('hit');
     expect(await hit.textContent()).toContain('v1');
     expect(
@@ -106,10 +107,10 @@ describe.skipIf(skipReason !== null)('decisions and back-tests in the console', 
       'notMatched',
     );
     // The features the explanation names are marked, and the search narrows the table.
-    expect(await tab.getByTestId('feature-customer.typicalAmount').getAttribute('data-named')).toBe('true');
+    expect(await tab.getByTestId('feature-payee.accountAgeDays').getAttribute('data-named')).toBe('true');
     expect(await tab.getByTestId('feature-ip.isProxy').getAttribute('data-named')).toBe('false');
     await tab.getByLabel('Only those named in the explanation').check();
-    await expect.poll(() => tab.getByTestId('decision-features').locator('tbody tr').count()).toBe(2);
+    await expect.poll(() => tab.getByTestId('decision-features').locator('tbody tr').count()).toBe(1);
     await tab.getByLabel('Only those named in the explanation').uncheck();
     await tab.getByLabel('Search features').fill('isProxy');
     await expect.poll(() => tab.getByTestId('decision-features').locator('tbody tr').count()).toBe(1);
@@ -146,7 +147,7 @@ describe.skipIf(skipReason !== null)('decisions and back-tests in the console', 
     expect(await metric('held', 'candidate')).toBe('CN¥20,000.00');
     expect(await metric('precision', 'baseline')).toBe('—');
     await tab.getByTestId('bt-diff-none').waitFor();
-    expect(await tab.getByTestId('bt-rule-large_vs_history@1').textContent()).toContain('1');
+    expect(await tab.getByTestId('bt-rule-impersonation_young_payee@1').textContent()).toContain('1');
     expect(await tab.getByTestId('bt-agreement').textContent()).toContain('3 of 3 agree (100%)');
     await tab.locator('canvas').first().waitFor();
     expect(await tab.getByTestId('bt-outcomes').textContent()).toContain('Top-up');
