@@ -100,19 +100,24 @@ export async function* decisionHistory(db: Db, range: HistoryRange): AsyncGenera
   const pageSize = range.pageSize ?? 2000;
   let after: { t: Date; id: string } | undefined;
   for (;;) {
+    // The page first (on the event-time index), then its labels: joining before the limit
+    // would look up labels for every remaining row of the period.
     const page = await sql<Row>`
-      select d.id, d.event_type, d.subject_id, d.currency, d.amount_minor::text as amount_minor, d.outcome,
-        d.input, d.detail, coalesce(d.event_at, d.created_at) as t, d.created_at,
-        l.label, l.scenario
-      from risk_decisions d
+      with p as (
+        select d.id, d.event_type, d.subject_id, d.currency, d.amount_minor::text as amount_minor, d.outcome,
+          d.input, d.detail, coalesce(d.event_at, d.created_at) as t, d.created_at
+        from risk_decisions d
+        where coalesce(d.event_at, d.created_at) >= ${range.from.toISOString()}::timestamptz
+          and coalesce(d.event_at, d.created_at) < ${range.to.toISOString()}::timestamptz
+          ${after ? sql`and (coalesce(d.event_at, d.created_at), d.id) > (${after.t.toISOString()}::timestamptz, ${after.id})` : sql``}
+        order by coalesce(d.event_at, d.created_at), d.id
+        limit ${pageSize}
+      )
+      select p.*, l.label, l.scenario from p
       left join lateral (
-        select label, scenario from risk_labels where decision_id = d.id order by reported_at desc limit 1
+        select label, scenario from risk_labels where decision_id = p.id order by reported_at desc limit 1
       ) l on true
-      where coalesce(d.event_at, d.created_at) >= ${range.from.toISOString()}::timestamptz
-        and coalesce(d.event_at, d.created_at) < ${range.to.toISOString()}::timestamptz
-        ${after ? sql`and (coalesce(d.event_at, d.created_at), d.id) > (${after.t.toISOString()}::timestamptz, ${after.id})` : sql``}
-      order by coalesce(d.event_at, d.created_at), d.id
-      limit ${pageSize}`.execute(db);
+      order by p.t, p.id`.execute(db);
     for (const r of page.rows) {
       const event = eventFromSnapshot(r);
       if (!event) continue;
