@@ -92,7 +92,8 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
   it('refuses a wrong code with a friendly message, then signs in with password and TOTP', async () => {
     await page.goto(`${base}/customers`);
     await page.waitForURL(/\/sign-in$/);
-    await expect(page.getByRole('heading', { name: 'Sign in' }).isVisible()).resolves.toBe(true);
+    // Waits for the page to render: a loaded CI machine may take a moment after the redirect.
+    await page.getByRole('heading', { name: 'Sign in' }).waitFor();
     await page.getByLabel('E-mail').fill(ANALYST.email);
     await page.locator('input[name="password"]').fill(ANALYST.password);
     await page.getByLabel('Authenticator code').fill('000000');
@@ -114,6 +115,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
 
   it('shows only the areas of the analyst role', async () => {
     const nav = page.getByRole('navigation', { name: 'Areas' });
+    await nav.getByRole('link').first().waitFor();
     const areas = await nav.getByRole('link').allTextContents();
     expect(areas).toEqual([
       'Overview',
@@ -171,7 +173,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     await expect.poll(() => card.getByTestId('balance-posted').textContent()).toBe('CN¥29,975.00');
     expect(await card.getByTestId('balance-held').textContent()).toBe('CN¥0.00');
     expect(await card.getByTestId('balance-available').textContent()).toBe('CN¥29,975.00');
-    expect(await page.getByText('Released', { exact: true }).first().isVisible()).toBe(true);
+    await page.getByText('Released', { exact: true }).first().waitFor();
 
     const api = new Api(() => bw);
     const hold = await api.get(`/v1/holds/${holdId}`);
@@ -183,7 +185,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     const mine = page.locator('[data-testid^="approval-"]', { hasText: 'Your request' });
     await mine.waitFor();
     expect(await mine.getByRole('button', { name: 'Approve' }).count()).toBe(0);
-    expect(await mine.getByRole('button', { name: 'Withdraw' }).isVisible()).toBe(true);
+    await mine.getByRole('button', { name: 'Withdraw' }).waitFor();
     const theirs = page.locator('[data-testid^="approval-"]', { hasText: 'owner identified in branch' });
     await shot('approvals');
     await theirs.getByRole('button', { name: 'Approve' }).click();
@@ -313,6 +315,6 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     await page.waitForURL(/\/sign-in$/);
     await page.goto(`${base}/holds`);
     await page.waitForURL(/\/sign-in$/);
-    expect(await page.getByRole('heading', { name: '登录' }).isVisible()).toBe(true);
+    await page.getByRole('heading', { name: '登录' }).waitFor();
   });
 });
