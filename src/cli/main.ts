@@ -97,15 +97,19 @@ program
       );
     }
     // The demo keeps moving: simulated customers act live, fraudsters among them.
-    const live =
+    // It has an API client of its own, so its requests never use up the demo key's rate limit.
+    const liveKey =
       access && opts.liveRate > 0
-        ? startLiveTraffic(bulwark.app, access.apiKey, {
-            customers: 200,
-            ratePerS: opts.liveRate,
-            seed: 7,
-            log,
-          })
+        ? (
+            await bulwark.apiClients.create(
+              { name: `live demo traffic ${new Date().toISOString()}`, role: 'integrator' },
+              { type: 'system', id: 'demo' },
+            )
+          ).key
         : undefined;
+    const live = liveKey
+      ? startLiveTraffic(bulwark.app, liveKey, { customers: 100, ratePerS: opts.liveRate, seed: 7, log })
+      : undefined;
     if (live)
       log.info({ ratePerS: opts.liveRate }, 'live demo traffic started (serve --live-rate 0 turns it off)');
     const shutdown = async (signal: string) => {

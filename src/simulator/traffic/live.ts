@@ -11,6 +11,9 @@ import { type InjectTarget, injectTransport } from './transport.ts';
  * as it happens); when a day is done the next one, with the next seed, begins.
  */
 
+/** Requests a round may send at once before the live rate applies: about the population's setup. */
+const SETUP_BURST = 400;
+
 export interface LiveTrafficOptions {
   customers: number;
   /** Events per second sent to the API. */
@@ -52,6 +55,9 @@ export function startLiveTraffic(
         seed: options.seed + round,
         runTag: `live-${Date.now().toString(36)}`,
         ratePerS: options.ratePerS,
+        // Opening the simulated customers (and their verification) goes at once; their
+        // activity then arrives at the live rate.
+        burst: SETUP_BURST,
         concurrency: 2,
         answerChallenges: 'legit',
         signal: abort.signal,
