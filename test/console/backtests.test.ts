@@ -85,6 +85,7 @@ describe.skipIf(skipReason !== null)('decisions and back-tests in the console', 
     await tab.waitForURL(new RegExp(`/decisions/${heldDecisionId}$`));
     const explanation = tab.getByTestId('decision-explanation');
     await explanation.waitFor();
+    await explanation.locator('li').first().waitFor();
     const lines = await explanation.locator('li').allTextContents();
     expect(lines[0]).toMatch(/^limit LARGE_AMOUNT: 20000\.00 CNY is held/);
     expect(lines[1]).toMatch(

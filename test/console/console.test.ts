@@ -239,6 +239,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     expect(await page.locator('html').getAttribute('lang')).toBe('zh-CN');
     await page.reload();
     await page.getByRole('heading', { name: '钱包' }).waitFor();
+    await page.getByRole('navigation', { name: '功能区' }).getByRole('link').first().waitFor();
     const nav = await page.getByRole('navigation', { name: '功能区' }).getByRole('link').allTextContents();
     expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '规则', '回测', '审批']);
     expect(await page.getByTestId(`wallet-${walletId}`).getByTestId('balance-posted').textContent()).toBe(
@@ -261,6 +262,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     try {
       await tab.goto(`${base}/customers/${customerId}`);
       await tab.getByTestId(`wallet-${walletId}`).waitFor();
+      await tab.getByRole('navigation', { name: 'Areas' }).getByRole('link').first().waitFor();
       const nav = await tab.getByRole('navigation', { name: 'Areas' }).getByRole('link').allTextContents();
       expect(nav).toEqual(['Overview', 'Customers', 'Held movements', 'Approvals']);
 

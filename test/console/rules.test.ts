@@ -59,7 +59,7 @@ describe.skipIf(skipReason !== null)('risk rules in the console', () => {
     await page.getByLabel('Authenticator code').fill(nextCode(analyst));
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.waitForURL(/\/rules$/);
-    expect(await nav(page).getByRole('link').allTextContents()).toContain('Rules');
+    await nav(page).getByRole('link', { name: 'Rules' }).waitFor();
 
     const table = page.getByTestId('rules-table');
     await table.waitFor();
@@ -226,7 +226,7 @@ describe.skipIf(skipReason !== null)('risk rules in the console', () => {
   it('shows the rules and the checker’s messages in Chinese', async () => {
     await page.getByTestId('language-switch').getByText('中文').click();
     await page.getByRole('heading', { name: '风控规则' }).waitFor();
-    expect(await nav(page, '功能区').getByRole('link').allTextContents()).toContain('规则');
+    await nav(page, '功能区').getByRole('link', { name: '规则' }).waitFor();
     expect(await page.getByTestId(`rule-row-${RULE_ID}`).getByTestId('version-badge-1').textContent()).toBe(
       'v1 · 生效中',
     );
