@@ -216,37 +216,19 @@ function quantile(sorted: Float64Array, q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0;
 }
 
-async function sequential(run: (e: RiskEvent) => Promise<string>, stream: RiskEvent[]): Promise<Figures> {
-  const lat = new Float64Array(stream.length);
-  const outcomes: Record<string, number> = {};
-  const t0 = process.hrtime.bigint();
-  for (let i = 0; i < stream.length; i++) {
-    const s = process.hrtime.bigint();
-    const o = await run(stream[i] as RiskEvent);
-    lat[i] = Number(process.hrtime.bigint() - s) / 1000;
-    outcomes[o] = (outcomes[o] ?? 0) + 1;
-  }
-  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  lat.sort();
-  return {
-    decisionsPerS: Math.round(stream.length / seconds),
-    p50Us: Math.round(quantile(lat, 0.5)),
-    p99Us: Math.round(quantile(lat, 0.99)),
-    maxUs: Math.round(lat[lat.length - 1] ?? 0),
-    outcomes,
-  };
-}
-
-async function concurrent(run: (e: RiskEvent) => Promise<string>, stream: RiskEvent[]): Promise<Figures> {
+/** Runs the stream with `inFlight` decisions at a time (1: one after the other) and measures it. */
+async function measure(
+  run: (e: RiskEvent) => Promise<string>,
+  stream: RiskEvent[],
+  inFlight: number,
+): Promise<Figures> {
   const lat = new Float64Array(stream.length);
   const outcomes: Record<string, number> = {};
   let next = 0;
   const t0 = process.hrtime.bigint();
   await Promise.all(
-    Array.from({ length: CONCURRENCY }, async () => {
-      for (;;) {
-        const i = next++;
-        if (i >= stream.length) return;
+    Array.from({ length: inFlight }, async () => {
+      for (let i = next++; i < stream.length; i = next++) {
         const s = process.hrtime.bigint();
         const o = await run(stream[i] as RiskEvent);
         lat[i] = Number(process.hrtime.bigint() - s) / 1000;
@@ -299,10 +281,14 @@ function memoryNow(): number {
 async function featuresBaseline(random: Random, warm: RiskEvent[], stream: RiskEvent[]): Promise<Figures> {
   const base = engineOver(new MemoryVelocityStore(), random, undefined);
   for (const e of warm) await base.features.compute(e as never, e.at);
-  return sequential(async (e) => {
-    await base.features.compute(e as never, e.at);
-    return 'features';
-  }, stream);
+  return measure(
+    async (e) => {
+      await base.features.compute(e as never, e.at);
+      return 'features';
+    },
+    stream,
+    1,
+  );
 }
 
 /** PASS when the figure meets its target. */
@@ -334,7 +320,7 @@ async function main(): Promise<void> {
   const velocity = new MemoryVelocityStore();
   const mem = engineOver(velocity, random, model);
   for (const e of warm) await mem.engine.decide(e);
-  const memory = await sequential(async (e) => (await mem.engine.decide(e)).outcome, stream);
+  const memory = await measure(async (e) => (await mem.engine.decide(e)).outcome, stream, 1);
   const after = memoryNow();
   const tracked = new Set<string>();
   for (const e of [...warm, ...stream]) {
@@ -353,7 +339,7 @@ async function main(): Promise<void> {
     const r = engineOver(store, random, model);
     const part = stream.slice(0, REDIS_DECISIONS);
     for (const e of warm.slice(0, 2000)) await r.engine.decide(e);
-    redis = await concurrent(async (e) => (await r.engine.decide(e)).outcome, part);
+    redis = await measure(async (e) => (await r.engine.decide(e)).outcome, part, CONCURRENCY);
     const keys = await client.keys(`${prefix}*`);
     for (let i = 0; i < keys.length; i += 500) await client.del(...keys.slice(i, i + 500));
     client.disconnect();

@@ -8,7 +8,7 @@ import { analystExplanation, customerMessages, warningsOf } from './explain.ts';
 import { Deadline, type FeatureComputer, type FeatureValue, LATE } from './features/compute.ts';
 import type { FeatureEvent } from './features/velocity-events.ts';
 import type { RiskDecision, RiskEvent, RiskEventType, RiskGeo, RiskOutcome } from './gate.ts';
-import type { LimitPolicyGate } from './limit-policy.ts';
+import { type LimitPolicyGate, passed } from './limit-policy.ts';
 import type { CompiledRuleSet } from './rules/compile.ts';
 import type { RuleEngine, RuleEvaluation, RuleTiming } from './rules/evaluate.ts';
 import type { MODEL_LEVELS } from './rules/features.ts';
@@ -92,20 +92,7 @@ export type LimitChecker = Pick<LimitPolicyGate, 'check' | 'release'>;
 /** Limits that never act: for engines that see the rules alone (benchmarks, rule tests). */
 export const NO_LIMITS: LimitChecker = {
   async check(e: RiskEvent): Promise<RiskDecision> {
-    return {
-      id: newId('dec'),
-      eventType: e.type,
-      subjectId: e.customerId,
-      currency: e.currency,
-      amountMinor: e.amountMinor,
-      outcome: 'ALLOW',
-      reasonCodes: [],
-      customerMessage: null,
-      policy: 'none',
-      input: {},
-      latencyUs: 0,
-      createdAt: e.at,
-    };
+    return passed(e, 'none', {});
   },
   release() {},
 };

@@ -105,20 +105,7 @@ export class LimitPolicyGate implements RiskGate {
    */
   async check(raw: RiskEvent, started: bigint = process.hrtime.bigint()): Promise<RiskDecision> {
     if (raw.currency === null) {
-      return {
-        id: newId('dec'),
-        eventType: raw.type,
-        subjectId: raw.customerId,
-        currency: null,
-        amountMinor: raw.amountMinor,
-        outcome: 'ALLOW',
-        reasonCodes: [],
-        customerMessage: null,
-        policy: LIMIT_POLICY_NAME,
-        input: { type: raw.type, customerId: raw.customerId },
-        latencyUs: Number((process.hrtime.bigint() - started) / 1000n),
-        createdAt: raw.at,
-      };
+      return passed(raw, LIMIT_POLICY_NAME, { type: raw.type, customerId: raw.customerId }, started);
     }
     const event = raw as MoneyEvent;
     let outcome: RiskOutcome = 'ALLOW';
@@ -428,6 +415,29 @@ export function effectiveLimits(
   const override = overrides.get(currency);
   if (override) return { tier, source: 'override', limits: override };
   return { tier, source: 'tier', limits: tiers[tier][currency] };
+}
+
+/** A decision in which the limits did not act (an event that moves no money, or no limits at all). */
+export function passed(
+  event: RiskEvent,
+  policy: string,
+  input: Record<string, unknown>,
+  started: bigint = process.hrtime.bigint(),
+): RiskDecision {
+  return {
+    id: newId('dec'),
+    eventType: event.type,
+    subjectId: event.customerId,
+    currency: event.currency,
+    amountMinor: event.amountMinor,
+    outcome: 'ALLOW',
+    reasonCodes: [],
+    customerMessage: null,
+    policy,
+    input,
+    latencyUs: Number((process.hrtime.bigint() - started) / 1000n),
+    createdAt: event.at,
+  };
 }
 
 /** An override row as limits, or undefined for a currency Bulwark does not know. */

@@ -196,44 +196,39 @@ export class DbProfileSource implements ProfileSource {
         .where('customers.id', '=', id)
         .executeTakeFirst();
       if (!row) return {};
-      const phone = await this.db
-        .selectFrom('audit_log')
-        .select('at')
-        .where('target_type', '=', 'customer')
-        .where('target_id', '=', id)
-        .where('action', '=', PHONE_CHANGE_ACTION)
-        .orderBy('seq', 'desc')
-        .limit(1)
-        .executeTakeFirst();
-      // Changes an integrator asked the engine about (and went ahead with) count too.
-      const reported = await this.db
-        .selectFrom('risk_decisions')
-        .select(['event_type', sql<Date>`max(coalesce(event_at, created_at))`.as('at')])
-        .where('subject_id', '=', id)
-        .where('event_type', 'in', ['password_change', 'phone_change'])
-        .where('outcome', 'in', ['ALLOW', 'CHALLENGE'])
-        .groupBy('event_type')
-        .execute();
-      const reportedAt = (type: string) => {
-        const r = reported.find((x) => x.event_type === type);
-        return r ? new Date(r.at) : null;
-      };
-      // The last known position, and the last outgoing movement, from the customer's decisions.
-      const located = await sql<{ at: Date; lat: number; lon: number }>`
-        select coalesce(event_at, created_at) as at, (input->'geo'->>'lat')::float8 as lat,
-          (input->'geo'->>'lon')::float8 as lon
-        from risk_decisions
-        where subject_id = ${id}
-          and (outcome in ('ALLOW', 'REVIEW') or (outcome = 'CHALLENGE' and currency is null))
-          and input->'geo' ? 'lat' and input->'geo' ? 'lon'
-        order by created_at desc limit 1`.execute(this.db);
-      const lastOut = await this.db
-        .selectFrom('risk_decisions')
-        .select(sql<Date | null>`max(coalesce(event_at, created_at))`.as('at'))
-        .where('subject_id', '=', id)
-        .where('event_type', 'in', OUTGOING)
-        .where('outcome', 'in', ['ALLOW', 'REVIEW'])
-        .executeTakeFirst();
+      // Independent reads, sent together: the last phone change in the audit log, one pass
+      // over the customer's decisions (changes an integrator asked the engine about and went
+      // ahead with, the last outgoing movement), and the last known position.
+      const [phone, times, located] = await Promise.all([
+        this.db
+          .selectFrom('audit_log')
+          .select('at')
+          .where('target_type', '=', 'customer')
+          .where('target_id', '=', id)
+          .where('action', '=', PHONE_CHANGE_ACTION)
+          .orderBy('seq', 'desc')
+          .limit(1)
+          .executeTakeFirst(),
+        sql<{ pw: Date | null; phone: Date | null; last_out: Date | null }>`
+          select
+            max(coalesce(event_at, created_at)) filter (
+              where event_type = 'password_change' and outcome in ('ALLOW', 'CHALLENGE')) as pw,
+            max(coalesce(event_at, created_at)) filter (
+              where event_type = 'phone_change' and outcome in ('ALLOW', 'CHALLENGE')) as phone,
+            max(coalesce(event_at, created_at)) filter (
+              where event_type = any(${OUTGOING}::text[]) and outcome in ('ALLOW', 'REVIEW')) as last_out
+          from risk_decisions where subject_id = ${id}`.execute(this.db),
+        sql<{ at: Date; lat: number; lon: number }>`
+          select coalesce(event_at, created_at) as at, (input->'geo'->>'lat')::float8 as lat,
+            (input->'geo'->>'lon')::float8 as lon
+          from risk_decisions
+          where subject_id = ${id}
+            and (outcome in ('ALLOW', 'REVIEW') or (outcome = 'CHALLENGE' and currency is null))
+            and input->'geo' ? 'lat' and input->'geo' ? 'lon'
+          order by created_at desc limit 1`.execute(this.db),
+      ]);
+      const t = times.rows[0];
+      const at = (d: Date | null | undefined) => (d ? new Date(d) : null);
       const loc = located.rows[0];
       const pw = row.password_changed_at;
       const loginCreated = row.login_created_at;
@@ -242,10 +237,10 @@ export class DbProfileSource implements ProfileSource {
       return {
         createdAt: row.created_at,
         kycTier: row.kyc_tier,
-        passwordChangedAt: latest(changed, reportedAt('password_change')),
-        phoneChangedAt: latest(phone ? phone.at : null, reportedAt('phone_change')),
+        passwordChangedAt: latest(changed, at(t?.pw)),
+        phoneChangedAt: latest(phone ? phone.at : null, at(t?.phone)),
         lastLocation: loc ? { lat: Number(loc.lat), lon: Number(loc.lon), at: new Date(loc.at) } : undefined,
-        lastOutAt: lastOut?.at ? new Date(lastOut.at) : null,
+        lastOutAt: at(t?.last_out),
       };
     });
   }
