@@ -37,6 +37,8 @@ import { DbProfileSource } from './risk/features/db-profile.ts';
 import { IpRegionTable } from './risk/geo.ts';
 import { rebuildVelocity } from './risk/history.ts';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicyConfig, LimitPolicyGate } from './risk/limit-policy.ts';
+import { ModelRegistry } from './risk/model/registry.ts';
+import { registerModelRoutes } from './risk/model/routes.ts';
 import { registerRiskRoutes } from './risk/routes.ts';
 import { DEFAULT_RULE_ENGINE_OPTIONS, RuleEngine } from './risk/rules/evaluate.ts';
 import { registerRuleRoutes } from './risk/rules/routes.ts';
@@ -67,6 +69,8 @@ export interface Bulwark {
   engine: RiskEngine;
   /** Back-tests of rule sets over the stored decisions. */
   backtests: BacktestService;
+  /** Model versions, champions and challengers (the engine's model unless `options.model` replaces it). */
+  models: ModelRegistry;
   velocity: VelocityStore;
   features: FeatureComputer;
   /** Real-name verification (KYC tiers 0–2); tier limits are enforced by the gate. */
@@ -128,6 +132,7 @@ export interface BuildOptions {
 
 const SWEEP_INTERVAL_MS = 2_000;
 const CUSTODY_INTERVAL_MS = 30_000;
+const DRIFT_INTERVAL_MS = 3_600_000;
 
 /** Builds the whole process: database, migrations, modules, HTTP routes. Listening is the caller's choice. */
 export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
@@ -174,6 +179,8 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   // Back-tests of candidate rule sets over stored decisions, one at a time, in the background.
   const backtests = await startBacktests({ db, rules, engine: ruleEngine, clock, log });
   // The risk engine: limits, features (velocity + profile), model, rules, within a deadline.
+  // The model registry: the champion of each scope scores, challengers score in shadow.
+  const models = new ModelRegistry({ db, clock, log });
   const velocity: VelocityStore = options.velocity ?? new MemoryVelocityStore();
   if (!options.velocity) await rebuildVelocity(db, velocity, clock.now());
   const features = new FeatureComputer({ velocity, profile: new DbProfileSource(db) });
@@ -181,7 +188,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     limits: gate,
     features,
     rules: ruleEngine,
-    model: options.model,
+    model: options.model ?? models,
     failSafe: { ...DEFAULT_FAIL_SAFE, deadlineMs: config.riskDeadlineMs },
     ipRegions:
       options.ipRegions ?? (config.ipRegionFile ? IpRegionTable.fromFile(config.ipRegionFile) : undefined),
@@ -281,6 +288,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       personal,
       limitsChanged: (customerId) => gate.forgetCustomer(customerId),
       rules,
+      models,
     }),
     { ttlS: config.approvalTtlS },
   );
@@ -332,6 +340,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   registerRuleRoutes(app, { store: rules, engine: ruleEngine, approvals });
   registerRiskRoutes(app, { db, engine, stepUp });
   registerBacktestRoutes(app, { service: backtests });
+  registerModelRoutes(app, { registry: models, approvals });
   // The console (web/dist) last, so every API route is matched before its fallback page.
   await registerConsole(app);
   await app.ready();
@@ -382,6 +391,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     gate,
     engine,
     backtests,
+    models,
     velocity,
     features,
     kyc,
@@ -418,6 +428,11 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
             maintenanceRunning = false;
           });
       }, SWEEP_INTERVAL_MS);
+      // Model drift: the last complete week of each serving model, once (checked hourly).
+      const drift = setInterval(() => {
+        models.monitorDrift().catch((err: unknown) => log.error({ err }, 'model drift job failed'));
+      }, DRIFT_INTERVAL_MS);
+      drift.unref();
       const custody = setInterval(() => {
         ledger
           .custodyCheck()
@@ -432,7 +447,7 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       }, CUSTODY_INTERVAL_MS);
       sweep.unref();
       custody.unref();
-      timers.push(sweep, custody);
+      timers.push(sweep, custody, drift);
       void ledger.custodyCheck().catch(() => undefined);
     },
     async close() {

@@ -8,6 +8,7 @@ import { type IdempotencyContext, runIdempotent } from '../platform/idempotency.
 import { newId } from '../platform/ids.ts';
 import { type Currency, formatMinor, parseAmountMinor, parseCurrency } from '../platform/money.ts';
 import type { RiskDecision, RiskEventType } from '../risk/gate.ts';
+import type { ModelPublisher } from '../risk/model/registry.ts';
 import { RULE_ID_PATTERN } from '../risk/rules/model.ts';
 import type { RulePublisher } from '../risk/rules/store.ts';
 import { type AuditEvent, appendAudit } from '../security/audit.ts';
@@ -791,6 +792,13 @@ export const ACTION_INPUTS = {
     },
     { additionalProperties: false },
   ),
+  modelChange: Type.Object(
+    {
+      modelId: Type.String({ pattern: '^mdl_[0-9a-z]{26}$' }),
+      status: Type.Union([Type.Literal('champion'), Type.Literal('retired')]),
+    },
+    { additionalProperties: false },
+  ),
   rulePublish: Type.Object(
     {
       ruleId: Type.String({ pattern: RULE_ID_PATTERN, maxLength: 64 }),
@@ -800,6 +808,16 @@ export const ACTION_INPUTS = {
     { additionalProperties: false },
   ),
 };
+
+/** A model status change as stored: the version's registrant (a staff user) may not be its checker. */
+const ModelChangeStored = Type.Object(
+  {
+    modelId: Type.String({ pattern: '^mdl_[0-9a-z]{26}$' }),
+    status: Type.Union([Type.Literal('champion'), Type.Literal('retired')]),
+    staffId: Type.Optional(StaffId),
+  },
+  { additionalProperties: false },
+);
 
 /** A rule publication as stored: the version's author (a staff user) may not be its checker. */
 const RulePublishStored = Type.Object(
@@ -831,6 +849,8 @@ export interface ActionDeps {
   limitsChanged: (customerId: string) => void;
   /** Risk rule versions: publication changes their states (and the engine recompiles). */
   rules: RulePublisher;
+  /** The model registry: promotion and retirement of champions. */
+  models?: ModelPublisher | undefined;
 }
 
 /**
@@ -1193,7 +1213,42 @@ export function standardActions(d: ActionDeps): RegisteredAction[] {
     },
   });
 
-  return [unfreeze, staffCreate, roleChange, limits, adjustment, piiExport, rulePublish];
+  const models = d.models;
+  const modelChange = models
+    ? defineAction({
+        name: 'risk.model.change',
+        permission: 'model.publish',
+        input: ACTION_INPUTS.modelChange,
+        stored: ModelChangeStored,
+        async prepare(input, tx) {
+          return models.prepareChange(tx, input);
+        },
+        async execute(p, x) {
+          await x.transaction(async (tx) => ({
+            result: await models.changeInTx(tx, p, {
+              approvalId: x.approvalId,
+              reason: x.reason,
+              maker: x.maker,
+              checker: x.checker,
+              meta: x.meta,
+            }),
+          }));
+          // Only after the commit: the engine reads what serves again on its next decision.
+          models.changed();
+        },
+      })
+    : undefined;
+
+  return [
+    unfreeze,
+    staffCreate,
+    roleChange,
+    limits,
+    adjustment,
+    piiExport,
+    rulePublish,
+    ...(modelChange ? [modelChange] : []),
+  ];
 }
 
 /** Where a bulk export's sealed result is bound. */

@@ -49,6 +49,10 @@ export const PERMISSIONS = {
   'risk.event': 'Ask the risk engine about an account event (sign-in, password change, binding…)',
   'risk.challenge': 'Confirm a risk challenge raised on an own request, after authenticating the customer',
   'risk.label': 'Report what a decision turned out to be: fraud, laundering or legitimate',
+  'model.read': 'Read the model registry: versions, their training and metrics, status history',
+  'model.write':
+    'Register model versions, put them in shadow (challenger) or take them out, retire versions that do not serve',
+  'model.publish': 'Make a model version the champion, or retire the champion (maker-checker)',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -71,6 +75,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'rule.write',
     'rule.publish',
     'risk.label',
+    'model.read',
+    'model.write',
+    'model.publish',
   ],
   compliance: [
     ...STAFF_READ,
@@ -85,8 +92,18 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'rule.read',
     'rule.publish',
     'risk.label',
+    'model.read',
+    'model.publish',
   ],
-  auditor: [...STAFF_READ, 'ledger.read', 'audit.read', 'approval.read', 'staff.read', 'rule.read'],
+  auditor: [
+    ...STAFF_READ,
+    'ledger.read',
+    'audit.read',
+    'approval.read',
+    'staff.read',
+    'rule.read',
+    'model.read',
+  ],
   operations: [
     ...STAFF_READ,
     'merchant.create',

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AppError } from '../platform/errors.ts';
 import type { ActorType } from '../security/audit.ts';
-import type { Permission, Role } from './permissions.ts';
+import { isStaffRole, type Permission, type Role, type StaffRole } from './permissions.ts';
 
 /** Who is calling, established by the authentication hook before any handler runs. */
 export interface Principal {
@@ -34,6 +34,20 @@ declare module 'fastify' {
 export function principalOf(req: FastifyRequest): Principal {
   if (!req.principal) throw new AppError('AUTH_REQUIRED');
   return req.principal;
+}
+
+/** The signed-in staff user: only staff hold the rule and model permissions, and only staff make approvals. */
+export function staffOf(req: FastifyRequest): { id: string; role: StaffRole } {
+  const p = principalOf(req);
+  if (p.type !== 'staff' || !isStaffRole(p.role)) {
+    throw new AppError('AUTH_FORBIDDEN', 'Only a signed-in staff user can do this.');
+  }
+  return { id: p.id, role: p.role };
+}
+
+/** Where a request came from, for audit records. */
+export function requestMetaOf(req: FastifyRequest): { requestId: string; ip: string } {
+  return { requestId: req.id, ip: req.ip };
 }
 
 /** The audit actor for a request. */

@@ -10,6 +10,7 @@ import { openDatabase } from '../platform/db.ts';
 import { createLogger } from '../platform/logger.ts';
 import { migrateToLatest } from '../platform/migrate.ts';
 import { formatMinor } from '../platform/money.ts';
+import { registerModelCommand } from '../risk/model/cli.ts';
 import {
   type AuditExportLine,
   type AuditVerifyReport,
@@ -21,6 +22,7 @@ import { type KeyProvider, keyProviderFromEnv, keyProviderFromFile } from '../se
 import { keyStatus, type RotateReport, rewrapDataKeys, rotateFieldKey } from '../security/rotate.ts';
 import { DEMO_DEFAULTS, demoLoaded, hasData, markDemoLoaded, seedDemo } from '../simulator/demo.ts';
 import { type DemoAccess, ensureDemoAccess } from '../simulator/demo-access.ts';
+import { bootstrapDemoModel } from '../simulator/demo-model.ts';
 import { registerSimulateCommand } from '../simulator/traffic/cli.ts';
 import { demoIpRegions } from '../simulator/traffic/ip-table.ts';
 import { startLiveTraffic } from '../simulator/traffic/live.ts';
@@ -72,6 +74,9 @@ program
       bar.stop();
       await markDemoLoaded(bulwark.dbHandle.db);
       log.info(summary, 'demo data loaded');
+      log.info('training the demo fraud model on a month of simulated traffic (first start only)');
+      const model = await bootstrapDemoModel(bulwark.models, bulwark.clock.now());
+      if (model) log.info(model, 'demo fraud model trained and serving as champion');
     } else if (opts.demo && !(await demoLoaded(bulwark.dbHandle.db))) {
       log.warn(
         'an earlier demo load did not finish, so the demo data is partial; remove the data directory to start afresh',
@@ -470,6 +475,8 @@ keys
 
 // Labelled traffic against a running instance (src/simulator/traffic).
 registerSimulateCommand(program);
+// The fraud model's offline pipeline (src/risk/model).
+registerModelCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -70,6 +70,9 @@ export const ERRORS = {
   RISK_BACKTEST_NOT_FOUND: { status: 404, title: 'The back-test does not exist.' },
   RISK_BACKTEST_STATE: { status: 409, title: 'The back-test is not in a state that allows this.' },
   RISK_BACKTEST_TOO_LARGE: { status: 422, title: 'The back-test period holds more events than allowed.' },
+  MODEL_INVALID: { status: 422, title: 'The model file is not valid.' },
+  MODEL_NOT_FOUND: { status: 404, title: 'The model version does not exist.' },
+  MODEL_STATE_CONFLICT: { status: 409, title: 'The model version is not in a state that allows this.' },
   // end risk engine
 
   // risk rules

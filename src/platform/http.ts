@@ -11,6 +11,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from 'pino';
+import { Type } from 'typebox';
 import type { StoredResponse } from '../ledger/commands.ts';
 import { AppError, type FieldError, problem } from './errors.ts';
 import { type IdempotencyContext, requestHash, validateIdempotencyKey } from './idempotency.ts';
@@ -204,6 +205,16 @@ function toProblem(err: unknown, req: FastifyRequest) {
 }
 
 /** The idempotency context of a mutating request: the key header and the hash of what was asked. */
+/** The Idempotency-Key header of a mutating route, as the OpenAPI document shows it. */
+export const IdempotencyHeaders = Type.Object({
+  'idempotency-key': Type.Optional(
+    Type.String({
+      maxLength: 128,
+      description: 'Required. 8–128 characters; a retry replays the first answer.',
+    }),
+  ),
+});
+
 export function idempotencyOf(req: FastifyRequest): IdempotencyContext {
   const header = req.headers['idempotency-key'];
   const key = validateIdempotencyKey(Array.isArray(header) ? header[0] : header);

@@ -23,7 +23,10 @@ export type IdPrefix =
   | 'stf'
   | 'cli'
   | 'apr'
-  | 'crd';
+  | 'crd'
+  | 'mdl'
+  | 'mev'
+  | 'mdr';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const POOL_BYTES = 4096;

@@ -6,6 +6,7 @@ import * as m0003 from './migrations/0003_identity.ts';
 import * as m0004 from './migrations/0004_console.ts';
 import * as m0005 from './migrations/0005_rules.ts';
 import * as m0006 from './migrations/0006_engine.ts';
+import * as m0007 from './migrations/0007_models.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -15,6 +16,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0004_console': m0004,
   '0005_rules': m0005,
   '0006_engine': m0006,
+  '0007_models': m0007,
 };
 
 class StaticProvider implements MigrationProvider {

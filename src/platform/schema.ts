@@ -81,6 +81,46 @@ export interface RiskBacktestsTable {
   cancel_requested: Generated<boolean>;
 }
 
+export type ModelStatus = 'candidate' | 'challenger' | 'champion' | 'retired';
+
+export interface RiskModelsTable {
+  id: string;
+  name: string;
+  version: number;
+  scope: string;
+  status: ModelStatus;
+  body: Json<Record<string, unknown>>;
+  features: Json<string[]>;
+  metrics: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  trained_from: Timestamp | null;
+  trained_to: Timestamp | null;
+  created_by: string;
+  created_at: Timestamp;
+  status_changed_at: Timestamp;
+}
+
+export interface RiskModelEventsTable {
+  id: string;
+  model_id: string;
+  from_status: ModelStatus | null;
+  to_status: ModelStatus;
+  actor: string;
+  approval_id: string | null;
+  reason: Generated<string>;
+  created_at: Timestamp;
+}
+
+export interface RiskModelDriftTable {
+  id: string;
+  model_id: string;
+  week_start: Timestamp;
+  rows: Int8;
+  score_psi: number | null;
+  feature_psi: Json<Record<string, number | null>>;
+  alert: boolean;
+  created_at: Timestamp;
+}
+
 export interface LedgerAccountsTable {
   id: string;
   kind: string;
@@ -553,4 +593,7 @@ export interface Database {
   risk_rule_set_head: RiskRuleSetHeadTable;
   risk_labels: RiskLabelsTable;
   risk_backtests: RiskBacktestsTable;
+  risk_models: RiskModelsTable;
+  risk_model_events: RiskModelEventsTable;
+  risk_model_drift: RiskModelDriftTable;
 }

@@ -32,10 +32,11 @@ import { isRuleEventType, type RuleEvent } from './rules/schema.ts';
 /** A machine-learned score: one more input of the rules (`features.model.*`). */
 export interface RiskModel {
   readonly name: string;
+  /** The event's score; null when no model serves this event type (the rules then read the defaults). */
   score(
     features: Readonly<Record<string, FeatureValue>>,
     event: RuleEvent,
-  ): ModelOutput | Promise<ModelOutput>;
+  ): ModelOutput | null | Promise<ModelOutput | null>;
 }
 
 export interface ModelOutput {
@@ -43,7 +44,13 @@ export interface ModelOutput {
   score: number;
   level: (typeof MODEL_LEVELS)[number];
   /** Each feature's contribution to the score, largest first (for explanations). */
-  contributions?: Array<{ feature: string; value: number }>;
+  contributions?: Array<{ feature: string; value: number }> | undefined;
+  /** The model version that scored, when the `RiskModel` chooses among several (the registry's champion). */
+  name?: string | undefined;
+  /** Challengers scored in shadow on the same features: reported, never acting. */
+  shadow?: Array<{ name: string; score: number; level: string }> | undefined;
+  /** Only challengers scored (no champion serves this event): score and level are not used. */
+  shadowOnly?: boolean | undefined;
 }
 
 /** What a degraded decision falls back to for one event type (amounts in major units of its currency). */
@@ -146,7 +153,7 @@ function scoreOf(
   m: RiskModel,
   features: Record<string, FeatureValue>,
   e: RuleEvent,
-): ModelOutput | PromiseLike<ModelOutput> {
+): ModelOutput | null | PromiseLike<ModelOutput | null> {
   try {
     return m.score(features, e);
   } catch (err) {
@@ -154,7 +161,7 @@ function scoreOf(
   }
 }
 
-function isThenable<T extends object>(v: T | PromiseLike<T>): v is PromiseLike<T> {
+function isThenable<T extends object | null>(v: T | PromiseLike<T>): v is PromiseLike<T> {
   return typeof v === 'object' && v !== null && 'then' in v && typeof v.then === 'function';
 }
 
@@ -265,13 +272,22 @@ export class RiskEngine {
     const degraded: string[] = computed.degraded.slice();
 
     let model: (ModelOutput & { name: string }) | null = null;
+    let modelShadow: NonNullable<ModelOutput['shadow']> = [];
     if (this.deps.model) {
       const m = this.deps.model;
       const answer = scoreOf(m, features, fe);
       const out = isThenable(answer) ? await deadline.race(answer) : answer;
-      if (out === LATE || !Number.isFinite(out.score)) degraded.push('model');
-      else {
-        model = { score: out.score, level: out.level, contributions: out.contributions, name: m.name };
+      if (out !== LATE && out?.shadow) modelShadow = out.shadow;
+      if (out === LATE || (out !== null && !out.shadowOnly && !Number.isFinite(out.score)))
+        degraded.push('model');
+      else if (out !== null && !out.shadowOnly) {
+        model = {
+          score: out.score,
+          level: out.level,
+          contributions: out.contributions,
+          name: out.name ?? m.name,
+          shadow: out.shadow,
+        };
         features['model.score'] = out.score;
         features['model.level'] = out.level;
       }
@@ -321,6 +337,7 @@ export class RiskEngine {
     const explanation = analystExplanation({
       outcome,
       currency: event.currency,
+      amountMinor: event.amountMinor,
       hits: rules?.hits ?? [],
       expressions,
       features,
@@ -379,6 +396,8 @@ export class RiskEngine {
               contributions: model.contributions ?? [],
             }
           : null,
+        // Challengers' scores of the same event: compared with the champion's, never acting.
+        modelShadow,
         challengePassed,
         messages,
         warnings,
@@ -407,6 +426,19 @@ export class RiskEngine {
   }
 
   recordCommitted(): void {}
+
+  /**
+   * A decided event turned out to be fraud (a label, a case outcome, a chargeback): from
+   * now on it counts in the label features of its customer and merchant. A store that
+   * refuses the write loses only this count, so the failure is logged, not thrown.
+   */
+  async labelled(event: FeatureEvent, label: 'fraud' | 'legit', at: Date = this.deps.now()): Promise<void> {
+    try {
+      await this.deps.features.labelled(event, label, at);
+    } catch (err) {
+      this.deps.log?.warn({ err, eventType: event.type }, 'label not counted in the velocity store');
+    }
+  }
 
   /** The fail-safe outcome of a degraded event, or null when it passes. */
   private failSafeFor(event: RiskEvent): RiskOutcome | null {

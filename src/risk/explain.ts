@@ -147,6 +147,8 @@ function valueText(name: string, v: unknown, currency: string | null): string {
 export interface ExplainInput {
   outcome: RiskOutcome;
   currency: string | null;
+  /** The event's own amount, for the model's `event.amount` contribution. */
+  amountMinor?: bigint | undefined;
   hits: readonly RuleHit[];
   /** Expressions of the hit rules by `ruleId@version`, for the features they read. */
   expressions: ReadonlyMap<string, string>;
@@ -155,7 +157,12 @@ export interface ExplainInput {
   limitMessage: string | null;
   degraded: readonly string[];
   failSafeOutcome: RiskOutcome | null;
-  model: { name: string; score: number; level: string } | null;
+  model: {
+    name: string;
+    score: number;
+    level: string;
+    contributions?: ReadonlyArray<{ feature: string; value: number }> | undefined;
+  } | null;
   challengePassed: boolean;
   ruleErrors: ReadonlyArray<{ ruleId: string; version: number; message: string }>;
 }
@@ -175,7 +182,18 @@ export function analystExplanation(x: ExplainInput): string[] {
       `${h.shadow ? 'shadow ' : ''}rule ${h.ruleId} v${h.version} → ${h.action} (${h.reasonCode}, ${h.score >= 0 ? '+' : ''}${h.score})${read ? ` with ${read}` : ''}`,
     );
   }
-  if (x.model) lines.push(`model ${x.model.name}: score ${x.model.score.toFixed(3)} (${x.model.level})`);
+  if (x.model) {
+    // The features that pushed the score most, with their values and their push in log-odds.
+    const why = (x.model.contributions ?? [])
+      .map(
+        (c) =>
+          `${c.feature}=${valueText(c.feature === 'event.amount' ? 'eventAmount' : c.feature, c.feature === 'event.amount' ? x.amountMinor : x.features[c.feature], x.currency)} (${c.value >= 0 ? '+' : ''}${c.value.toFixed(2)})`,
+      )
+      .join(', ');
+    lines.push(
+      `model ${x.model.name}: score ${x.model.score.toFixed(3)} (${x.model.level})${why ? ` because ${why}` : ''}`,
+    );
+  }
   if (x.degraded.length > 0) {
     lines.push(
       `degraded: ${x.degraded.join(', ')} did not answer in time${x.failSafeOutcome ? `; fail-safe policy → ${x.failSafeOutcome}` : ''}`,

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Db } from '../platform/db.ts';
 import { CURRENCIES, type Currency } from '../platform/money.ts';
 import type { FeatureEvent } from './features/velocity-events.ts';
-import { declineEventsOf, velocityEventsOf } from './features/velocity-events.ts';
+import { declineEventsOf, labelEventsOf, velocityEventsOf } from './features/velocity-events.ts';
 import type { RiskOutcome } from './gate.ts';
 import { isRuleEventType } from './rules/schema.ts';
 import type { VelocityEvent, VelocityStore } from './velocity/store.ts';
@@ -165,7 +165,8 @@ const REBUILD_SPAN_MS = 30 * 86_400_000;
 
 /**
  * Rebuilds an in-memory velocity store from the decisions of the last 30 days, in event
- * time, through the same functions the live engine records with. Counts that need the
+ * time, and the fraud labels that arrived in them, through the same functions the live
+ * engine records with. Counts that need the
  * profile at the time (new payees) are not rebuilt; they refill as traffic arrives.
  */
 export async function rebuildVelocity(db: Db, store: VelocityStore, now: Date): Promise<number> {
@@ -176,6 +177,24 @@ export async function rebuildVelocity(db: Db, store: VelocityStore, now: Date): 
       for (const v of velocityEventsOf(item.event, at)) yield v;
       if (replayOutcome(item.outcome, item.event) === 'declined')
         for (const v of declineEventsOf(item.event, at)) yield v;
+    }
+    // Fraud labels count from their arrival (each decision once, at its first fraud label),
+    // in their own series, so they can follow the movements.
+    const labelled = await sql<Row & { labelled_at: Date }>`
+      select d.id, d.event_type, d.subject_id, d.currency, d.amount_minor::text as amount_minor, d.outcome,
+        d.input, d.detail, coalesce(d.event_at, d.created_at) as t, d.created_at, f.labelled_at,
+        'fraud' as label, null as scenario
+      from (
+        select decision_id, min(created_at) as labelled_at from risk_labels
+        where label = 'fraud' group by decision_id
+      ) f
+      join risk_decisions d on d.id = f.decision_id
+      where f.labelled_at >= ${range.from.toISOString()}::timestamptz
+        and f.labelled_at < ${range.to.toISOString()}::timestamptz
+      order by f.labelled_at, d.id`.execute(db);
+    for (const r of labelled.rows) {
+      const event = eventFromSnapshot(r);
+      if (event) for (const v of labelEventsOf(event, 'fraud', new Date(r.labelled_at).getTime())) yield v;
     }
   }
   return store.rebuild(events());

@@ -10,6 +10,7 @@ import { contextFields, parseInstant } from '../wallet/risk-step.ts';
 import { EventContext, Problem } from '../wallet/schemas.ts';
 import { insertDecision } from './decision-store.ts';
 import type { RiskEngine } from './engine.ts';
+import { eventFromSnapshot } from './history.ts';
 import { RULE_EVENT_TYPES } from './rules/schema.ts';
 
 export interface RiskRouteDeps {
@@ -193,6 +194,21 @@ export function registerRiskRoutes(app: App, deps: RiskRouteDeps): void {
           decisionId: missing,
         });
       }
+      // Only a decision's first fraud label counts in the label features; a repeat or a
+      // second source confirming it is the same fraud.
+      const fraudIds = [...new Set(labels.filter((l) => l.label === 'fraud').map((l) => l.decisionId))];
+      const alreadyFraud = new Set(
+        fraudIds.length === 0
+          ? []
+          : (
+              await db
+                .selectFrom('risk_labels')
+                .select('decision_id')
+                .where('decision_id', 'in', fraudIds)
+                .where('label', '=', 'fraud')
+                .execute()
+            ).map((r) => r.decision_id),
+      );
       const rows = labels.map((l) => ({
         decision_id: l.decisionId,
         source,
@@ -215,6 +231,21 @@ export function registerRiskRoutes(app: App, deps: RiskRouteDeps): void {
           })),
         )
         .execute();
+      const newFraud = fraudIds.filter(
+        (id) => !alreadyFraud.has(id) && byDecision.get(id)?.label === 'fraud',
+      );
+      if (newFraud.length > 0) {
+        const decided = await db
+          .selectFrom('risk_decisions')
+          .select(['event_type', 'subject_id', 'currency', 'amount_minor', 'input', 'event_at', 'created_at'])
+          .where('id', 'in', newFraud)
+          .execute();
+        for (const row of decided) {
+          const input = row.input as Record<string, unknown>;
+          const event = eventFromSnapshot({ ...row, input, t: row.event_at ?? row.created_at });
+          if (event) await engine.labelled(event, 'fraud', now);
+        }
+      }
       return { stored: byDecision.size };
     },
   );

@@ -213,5 +213,25 @@ for (const target of DATABASES) {
       const d = await api.asStaff('analyst').get(`/v1/decisions/${id}`);
       expect(arr(d.body, 'labels')).toEqual([expect.objectContaining({ label: 'legit' })]);
     });
+
+    it('counts a fraud label in the customer’s label features from its arrival, once per decision', async () => {
+      const g = await api.fundedCustomer('Ivan Label', '100000');
+      const h = await api.customer('Judy Label');
+      const fraudCount = async () => {
+        const t = await api.transfer(g.walletId, h.walletId, '1000');
+        expect(t.status, t.text).toBe(201);
+        const d = await api.asStaff('analyst').get(`/v1/decisions/${str(t.body, 'decision', 'id')}`);
+        return at(d.body, 'detail', 'features', 'customer.fraudLabels_30d');
+      };
+      const first = await api.transfer(g.walletId, h.walletId, '1000');
+      const id = str(first.body, 'decision', 'id');
+      expect(await fraudCount()).toBe(0);
+      const labelled = await api.post('/v1/risk/labels', { labels: [{ decisionId: id, label: 'fraud' }] });
+      expect(labelled.status, labelled.text).toBe(200);
+      expect(await fraudCount()).toBe(1);
+      // The same decision confirmed again (a chargeback after the case) is the same fraud.
+      await api.post('/v1/risk/labels', { labels: [{ decisionId: id, label: 'fraud', scenario: 'again' }] });
+      expect(await fraudCount()).toBe(1);
+    });
   });
 }

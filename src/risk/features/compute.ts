@@ -13,6 +13,7 @@ import {
   declineEventsOf,
   entityKey,
   type FeatureEvent,
+  labelEventsOf,
   merchantAmountKey,
   merchantDeviceKey,
   merchantIpKey,
@@ -116,6 +117,11 @@ export const VELOCITY_FEATURES: Readonly<Record<string, VelocitySpec>> = {
   'customer.out.count_24h': spec(CUSTOMER, 'out', '24h', 'count'),
   'customer.out.sum_1h': spec(CUSTOMER, 'out', '1h', 'sum'),
   'customer.out.sum_24h': spec(CUSTOMER, 'out', '24h', 'sum'),
+  'customer.out.count_7d': spec(CUSTOMER, 'out', '7d', 'count'),
+  'customer.out.sum_7d': spec(CUSTOMER, 'out', '7d', 'sum'),
+  'customer.out.count_30d': spec(CUSTOMER, 'out', '30d', 'count'),
+  'customer.out.sum_30d': spec(CUSTOMER, 'out', '30d', 'sum'),
+  'customer.fraudLabels_30d': spec(CUSTOMER, 'fraud', '30d', 'count'),
   'customer.received.count_24h': spec(CUSTOMER, 'received', '24h', 'count'),
   'customer.received.sum_24h': spec(CUSTOMER, 'received', '24h', 'sum'),
   'customer.topup.count_1h': spec(CUSTOMER, 'topup', '1h', 'count'),
@@ -127,7 +133,38 @@ export const VELOCITY_FEATURES: Readonly<Record<string, VelocitySpec>> = {
   'ip.failedLogins_1h': spec(IP, 'login_fail', '1h', 'count'),
   'ip.accountsSeen_24h': spec(IP, 'customers', '24h', 'distinct'),
   'merchant.sameAmountPayments_1h': spec(MERCHANT_AMOUNT, 'payment', '1h', 'count'),
+  'merchant.payments.count_24h': spec(MERCHANT, 'payment', '24h', 'count'),
+  'merchant.payments.count_7d': spec(MERCHANT, 'payment', '7d', 'count'),
+  'merchant.payments.count_30d': spec(MERCHANT, 'payment', '30d', 'count'),
+  'merchant.fraudLabels_7d': spec(MERCHANT, 'fraud', '7d', 'count'),
+  'merchant.fraudLabels_30d': spec(MERCHANT, 'fraud', '30d', 'count'),
 };
+
+/**
+ * Features computed from other velocity features of the same event (means and ratios),
+ * so that a rule or the model reads them without doing the arithmetic itself.
+ */
+function derivedVelocity(features: Record<string, FeatureValue>, amount: bigint | undefined): void {
+  for (const w of ['24h', '7d', '30d'] as const) {
+    const count = features[`customer.out.count_${w}`];
+    const sum = features[`customer.out.sum_${w}`];
+    if (typeof count === 'number' && typeof sum === 'bigint') {
+      features[`customer.out.avg_${w}`] = count > 0 ? sum / BigInt(count) : 0n;
+    }
+  }
+  const avg = features['customer.out.avg_30d'];
+  if (typeof avg === 'bigint' && avg > 0n && amount !== undefined) {
+    // Two decimals are plenty for a ratio a rule compares with a threshold like 5.0.
+    features['customer.amountToAvg_30d'] = Math.round((Number(amount) / Number(avg)) * 100) / 100;
+  }
+  const frauds = features['merchant.fraudLabels_30d'];
+  const payments = features['merchant.payments.count_30d'];
+  if (typeof frauds === 'number' && typeof payments === 'number') {
+    // Labels of payments older than the window can outnumber its payments: the rate stays within 0–1.
+    const base = Math.max(frauds, payments);
+    features['merchant.fraudRate_30d'] = base > 0 ? Math.round((frauds / base) * 10_000) / 10_000 : 0;
+  }
+}
 
 /** Reads of the refund rate and linked payers, combined from several counters. */
 const MERCHANT_READS = {
@@ -317,6 +354,9 @@ export function producedFeatures(): Map<string, FeatureSource> {
   for (const n of Object.keys(PROFILE_FEATURES)) m.set(n, 'profile');
   m.set('merchant.refundRate_30d', 'velocity');
   m.set('merchant.linkedPayers_1h', 'velocity');
+  for (const w of ['24h', '7d', '30d']) m.set(`customer.out.avg_${w}`, 'velocity');
+  m.set('customer.amountToAvg_30d', 'velocity');
+  m.set('merchant.fraudRate_30d', 'velocity');
   m.set('ip.isProxy', 'profile');
   for (const n of Object.keys(MODEL_DEFAULTS)) m.set(n, 'model');
   return m;
@@ -455,6 +495,7 @@ export class FeatureComputer {
         velocityOk ? new NumberAnswers(this.answers) : undefined,
         features,
         missing,
+        event.amountMinor,
       );
     } else {
       const queries: VelocityQuery[] = [];
@@ -475,7 +516,7 @@ export class FeatureComputer {
       const results = await pendingVelocity;
       velocityOk = results !== LATE;
       const answers = results === LATE ? undefined : new ResultAnswers(results, slots);
-      this.velocityFeatures(plan, keys, answers, features, missing);
+      this.velocityFeatures(plan, keys, answers, features, missing, event.amountMinor);
     }
     if (!velocityOk) degraded.push('velocity');
 
@@ -514,6 +555,19 @@ export class FeatureComputer {
   async committed(event: FeatureEvent, at: Date): Promise<void> {
     if (this.profileHere) this.profileHere.observeSync(event, event.at ?? at);
     else await this.profile.observe(event, event.at ?? at);
+  }
+
+  /**
+   * A label arrived at `at` for an event decided earlier: fraud counts for the event's
+   * customer and merchant from then on (`customer.fraudLabels_30d`, `merchant.fraudLabels_*`).
+   * The label's arrival time, not the event's, is what counts, so a replay that feeds labels
+   * when they became known reads exactly what the live engine read.
+   */
+  async labelled(event: FeatureEvent, label: 'fraud' | 'legit', at: Date): Promise<void> {
+    const counters = labelEventsOf(event, label, at.getTime());
+    if (counters.length === 0) return;
+    if (this.velocityHere) this.velocityHere.recordSync(counters);
+    else await this.velocity.record(counters);
   }
 
   /** The engine declined the event: decline counters of the customer, device and address. */
@@ -560,6 +614,7 @@ export class FeatureComputer {
     answers: Answers | undefined,
     features: Record<string, FeatureValue>,
     missing: string[],
+    amount: bigint | undefined,
   ): void {
     let payments = -1;
     let refunds = -1;
@@ -600,6 +655,7 @@ export class FeatureComputer {
         features['merchant.refundRate_30d'] = refundRate(answers.sum(payments), answers.sum(refunds));
       } else missing.push('merchant.refundRate_30d');
     }
+    if (answers) derivedVelocity(features, amount);
     if (plan.linked) {
       if (!answers) missing.push('merchant.linkedPayers_1h');
       else {

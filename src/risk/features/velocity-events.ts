@@ -186,3 +186,20 @@ export function declineEventsOf(event: FeatureEvent, at: number): VelocityEvent[
   }
   return out;
 }
+
+/**
+ * Counters for a label that arrived at `at` (ms) for an earlier event: a fraud label
+ * counts for the event's customer and, for a payment or refund, its merchant. A legitimate
+ * label counts nothing (the movement already counted when it happened).
+ */
+export function labelEventsOf(event: FeatureEvent, label: 'fraud' | 'legit', at: number): VelocityEvent[] {
+  if (label !== 'fraud') return [];
+  const out: VelocityEvent[] = [];
+  const customer = entityKey('customer', event.customerId);
+  if (customer) out.push(counted(customer, 'fraud', at, undefined, cpOf(event.counterpartyId)));
+  if (event.type === 'payment' || event.type === 'refund') {
+    const merchant = entityKey('merchant', event.counterpartyId);
+    if (merchant) out.push(counted(merchant, 'fraud', at, undefined, cpOf(event.customerId)));
+  }
+  return out;
+}

@@ -111,6 +111,45 @@ export const FEATURES: readonly FeatureDef[] = [
     type: 'int',
     description: 'Amount of outgoing movements in 24 hours, minor units.',
   },
+  { name: 'customer.out.count_7d', type: 'int', description: 'Outgoing movements in 7 days.' },
+  {
+    name: 'customer.out.sum_7d',
+    type: 'int',
+    description: 'Amount of outgoing movements in 7 days, minor units.',
+  },
+  { name: 'customer.out.count_30d', type: 'int', description: 'Outgoing movements in 30 days.' },
+  {
+    name: 'customer.out.sum_30d',
+    type: 'int',
+    description: 'Amount of outgoing movements in 30 days, minor units.',
+  },
+  {
+    name: 'customer.out.avg_24h',
+    type: 'int',
+    description: 'Mean outgoing movement of 24 hours, minor units (rounded down); 0 when there was none.',
+  },
+  {
+    name: 'customer.out.avg_7d',
+    type: 'int',
+    description: 'Mean outgoing movement of 7 days, minor units (rounded down); 0 when there was none.',
+  },
+  {
+    name: 'customer.out.avg_30d',
+    type: 'int',
+    description: 'Mean outgoing movement of 30 days, minor units (rounded down); 0 when there was none.',
+  },
+  {
+    name: 'customer.amountToAvg_30d',
+    type: 'double',
+    description:
+      'This amount divided by the customer’s mean outgoing movement of 30 days (5.0: five times the usual); absent without history.',
+  },
+  {
+    name: 'customer.fraudLabels_30d',
+    type: 'int',
+    description:
+      'Movements of the customer confirmed as fraud (case outcomes, disputes, chargebacks) in the last 30 days, counted when the label arrived.',
+  },
   { name: 'customer.received.count_24h', type: 'int', description: 'Incoming transfers in 24 hours.' },
   {
     name: 'customer.received.sum_24h',
@@ -181,6 +220,27 @@ export const FEATURES: readonly FeatureDef[] = [
     name: 'merchant.refundRate_30d',
     type: 'double',
     description: 'Refunded share of the merchant’s payment amount in 30 days, 0.0–1.0.',
+  },
+  { name: 'merchant.payments.count_24h', type: 'int', description: 'Payments to the merchant in 24 hours.' },
+  { name: 'merchant.payments.count_7d', type: 'int', description: 'Payments to the merchant in 7 days.' },
+  { name: 'merchant.payments.count_30d', type: 'int', description: 'Payments to the merchant in 30 days.' },
+  {
+    name: 'merchant.fraudLabels_7d',
+    type: 'int',
+    description:
+      'Payments to the merchant confirmed as fraud in the last 7 days, counted when the label arrived (a compromised terminal or a merchant in collusion).',
+  },
+  {
+    name: 'merchant.fraudLabels_30d',
+    type: 'int',
+    description:
+      'Payments to the merchant confirmed as fraud in the last 30 days, counted when the label arrived.',
+  },
+  {
+    name: 'merchant.fraudRate_30d',
+    type: 'double',
+    description:
+      'Fraud labels of the merchant that arrived in 30 days over its payments in 30 days, 0.0–1.0; labels arrive late, so it trails the true rate.',
   },
   {
     name: 'merchant.sameAmountPayments_1h',

@@ -1,12 +1,10 @@
 import { isCelError } from '@bufbuild/cel';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
-import type { ApprovalService, StaffActor } from '../../access/approvals.ts';
-import { isStaffRole } from '../../access/permissions.ts';
-import { actorOf, principalOf } from '../../access/principal.ts';
-import type { RequestMeta } from '../../access/staff.ts';
+import type { ApprovalService } from '../../access/approvals.ts';
+import { actorOf, requestMetaOf, staffOf } from '../../access/principal.ts';
 import { AppError } from '../../platform/errors.ts';
-import { type App, idempotencyOf, sendStored } from '../../platform/http.ts';
+import { type App, IdempotencyHeaders, idempotencyOf, sendStored } from '../../platform/http.ts';
 import { compileExpression } from './compile.ts';
 import type { RuleEngine } from './evaluate.ts';
 import { messageCatalogue } from './messages.ts';
@@ -32,14 +30,6 @@ const RuleId = Type.String({ pattern: RULE_ID_PATTERN, maxLength: 64 });
 const Version = Type.Integer({ minimum: 1, maximum: 1_000_000 });
 const IdParams = Type.Object({ id: RuleId });
 const VersionParams = Type.Object({ id: RuleId, version: Version });
-const IdempotencyHeaders = Type.Object({
-  'idempotency-key': Type.Optional(
-    Type.String({
-      maxLength: 128,
-      description: 'Required. 8–128 characters; a retry replays the first answer.',
-    }),
-  ),
-});
 const Reason = Type.String({ minLength: 1, maxLength: 500 });
 const ReasonBody = Type.Object({ reason: Reason }, { additionalProperties: false });
 
@@ -92,17 +82,6 @@ const FeaturesBody = Type.Record(
   { maxProperties: 100, description: 'Feature values by registry name, e.g. {"payee.isNew": true}.' },
 );
 
-const metaOf = (req: FastifyRequest): RequestMeta => ({ requestId: req.id, ip: req.ip });
-
-/** The signed-in staff user: only staff hold the rule permissions, and only staff make approvals. */
-function staffOf(req: FastifyRequest): StaffActor {
-  const p = principalOf(req);
-  if (p.type !== 'staff' || !isStaffRole(p.role)) {
-    throw new AppError('AUTH_FORBIDDEN', 'Only a signed-in staff user can do this.');
-  }
-  return { id: p.id, role: p.role };
-}
-
 function eventOf(body: {
   type: RuleEvent['type'];
   customerId: string;
@@ -137,7 +116,7 @@ export function registerRuleRoutes(app: App, deps: RuleRouteDeps): void {
     reason: string,
   ) => {
     const r = await approvals.request('risk.rule.publish', input, reason, staffOf(req), {
-      ...metaOf(req),
+      ...requestMetaOf(req),
       idem: idempotencyOf(req),
     });
     return sendStored(reply, r.response, r.replayed);
@@ -183,7 +162,7 @@ export function registerRuleRoutes(app: App, deps: RuleRouteDeps): void {
       },
     },
     async (req, reply) => {
-      const r = await store.create(req.body, actorOf(req), metaOf(req), idempotencyOf(req));
+      const r = await store.create(req.body, actorOf(req), requestMetaOf(req), idempotencyOf(req));
       return sendStored(reply, r.response, r.replayed);
     },
   );
@@ -214,7 +193,7 @@ export function registerRuleRoutes(app: App, deps: RuleRouteDeps): void {
         req.params.id,
         req.body,
         actorOf(req),
-        metaOf(req),
+        requestMetaOf(req),
         idempotencyOf(req),
       );
       return sendStored(reply, r.response, r.replayed);
@@ -235,7 +214,7 @@ export function registerRuleRoutes(app: App, deps: RuleRouteDeps): void {
       },
     },
     async (req) =>
-      store.shadow(req.params.id, req.params.version, actorOf(req), req.body.reason, metaOf(req)),
+      store.shadow(req.params.id, req.params.version, actorOf(req), req.body.reason, requestMetaOf(req)),
   );
 
   app.post(
@@ -280,7 +259,7 @@ export function registerRuleRoutes(app: App, deps: RuleRouteDeps): void {
       if ((await store.stateOf(id, version)) === 'active') {
         return requestPublication(req, reply, { ruleId: id, version, state: 'retired' }, req.body.reason);
       }
-      return store.retire(id, version, actorOf(req), req.body.reason, metaOf(req));
+      return store.retire(id, version, actorOf(req), req.body.reason, requestMetaOf(req));
     },
   );
 

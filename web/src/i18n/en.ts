@@ -750,6 +750,9 @@ export const enErrors: Record<ConsoleErrorCode, string> = {
   RISK_BACKTEST_NOT_FOUND: 'The back-test does not exist.',
   RISK_BACKTEST_STATE: 'The back-test is not in a state that allows this.',
   RISK_BACKTEST_TOO_LARGE: 'The period holds more events than a back-test may replay; choose a shorter one.',
+  MODEL_INVALID: 'The model file is not valid; see the field named.',
+  MODEL_NOT_FOUND: 'The model version does not exist.',
+  MODEL_STATE_CONFLICT: 'The model version is not in a state that allows this.',
   // risk rules
   RISK_RULE_NOT_FOUND: 'The rule or rule version does not exist.',
   RISK_RULE_EXISTS: 'A rule with this id already exists.',

@@ -731,6 +731,9 @@ export const zhCNErrors: Record<ConsoleErrorCode, string> = {
   RISK_BACKTEST_NOT_FOUND: '该回测不存在。',
   RISK_BACKTEST_STATE: '回测当前状态不允许此操作。',
   RISK_BACKTEST_TOO_LARGE: '所选时段的事件数超过回测上限，请缩短时段。',
+  MODEL_INVALID: '模型文件无效，请查看所指字段。',
+  MODEL_NOT_FOUND: '该模型版本不存在。',
+  MODEL_STATE_CONFLICT: '该模型版本当前状态不允许此操作。',
   // risk rules
   RISK_RULE_NOT_FOUND: '规则或规则版本不存在。',
   RISK_RULE_EXISTS: '该规则 ID 已存在。',
