@@ -132,7 +132,7 @@ export interface BuildOptions {
 
 const SWEEP_INTERVAL_MS = 2_000;
 const CUSTODY_INTERVAL_MS = 30_000;
-const DRIFT_INTERVAL_MS = 3_600_000;
+const MODEL_JOBS_INTERVAL_MS = 3_600_000;
 
 /** Builds the whole process: database, migrations, modules, HTTP routes. Listening is the caller's choice. */
 export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
@@ -428,10 +428,19 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
             maintenanceRunning = false;
           });
       }, SWEEP_INTERVAL_MS);
-      // Model drift: the last complete week of each serving model, once (checked hourly).
+      // Model drift: the last complete week of each serving model, once (checked hourly);
+      // and, every BULWARK_MODEL_RETRAIN_DAYS, a retraining that registers a challenger (never a champion).
       const drift = setInterval(() => {
-        models.monitorDrift().catch((err: unknown) => log.error({ err }, 'model drift job failed'));
-      }, DRIFT_INTERVAL_MS);
+        void (async () => {
+          await models.monitorDrift();
+          if (config.modelRetrainDays > 0) {
+            const last = await models.lastRegisteredAt();
+            const due =
+              last === null || clock.now().getTime() - last.getTime() >= config.modelRetrainDays * 86_400_000;
+            if (due) await models.retrain();
+          }
+        })().catch((err: unknown) => log.error({ err }, 'model drift or retraining job failed'));
+      }, MODEL_JOBS_INTERVAL_MS);
       drift.unref();
       const custody = setInterval(() => {
         ledger

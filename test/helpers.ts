@@ -56,6 +56,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     passwordCostLn: 12,
     // A loaded CI machine must not turn decisions degraded: the fail-safe path has its own tests.
     riskDeadlineMs: 5000,
+    modelRetrainDays: 0,
     ...overrides,
   };
 }

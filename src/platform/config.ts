@@ -48,6 +48,8 @@ export interface Config {
   webauthnOrigins: string[];
   /** Milliseconds the risk engine's feature sources and model get before the fail-safe policy decides. */
   riskDeadlineMs: number;
+  /** Days between scheduled retrainings of the fraud model (the result is a challenger); 0 turns them off. */
+  modelRetrainDays: number;
   /** An IP region table (CSV: start_ip,end_ip,country,region,lat,lon) for events without a position. */
   ipRegionFile: string | undefined;
 }
@@ -83,6 +85,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     staffSessionTtlS: intFromEnv(env, 'STAFF_SESSION_TTL_S', 12 * 3600),
     stepUpTtlS: intFromEnv(env, 'STEP_UP_TTL_S', 300),
     riskDeadlineMs: intFromEnv(env, 'RISK_DEADLINE_MS', 50),
+    modelRetrainDays: intFromEnv(env, 'BULWARK_MODEL_RETRAIN_DAYS', 7),
     ipRegionFile: env.BULWARK_IP_REGIONS || undefined,
     kycTiersJson: env.BULWARK_KYC_TIERS || undefined,
     passwordCostLn: intFromEnv(env, 'PASSWORD_COST_LN', 15),

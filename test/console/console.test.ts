@@ -125,6 +125,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
       'Decisions',
       'Rules',
       'Back-tests',
+      'Models',
       'Approvals',
     ]);
   });
@@ -241,7 +242,7 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     await page.getByRole('heading', { name: '钱包' }).waitFor();
     await page.getByRole('navigation', { name: '功能区' }).getByRole('link').first().waitFor();
     const nav = await page.getByRole('navigation', { name: '功能区' }).getByRole('link').allTextContents();
-    expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '规则', '回测', '审批']);
+    expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '规则', '回测', '模型', '审批']);
     expect(await page.getByTestId(`wallet-${walletId}`).getByTestId('balance-posted').textContent()).toBe(
       '¥29,975.00',
     );

@@ -2,6 +2,10 @@ import { readFile, stat, writeFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { type Command, InvalidArgumentError } from 'commander';
 import { progressBar } from '../../cli/progress.ts';
+import { systemClock } from '../../platform/clock.ts';
+import { loadConfig } from '../../platform/config.ts';
+import { openDatabase } from '../../platform/db.ts';
+import { migrateToLatest } from '../../platform/migrate.ts';
 import { RuleCompiler } from '../rules/compile.ts';
 import { starterLiveVersions } from '../rules/starter.ts';
 import {
@@ -15,6 +19,7 @@ import {
 import { type GbdtParams, train } from './gbdt.ts';
 import { type ColumnMapping, HANDBOOK_MAPPING, loadLabelledHistory } from './history.ts';
 import { buildModelFile, type ModelFile } from './model-file.ts';
+import { ModelRegistry } from './registry.ts';
 import { evaluationReport } from './report.ts';
 import { buildFeatureTable, type FeatureTable, loadFeatureTable, saveFeatureTable } from './table.ts';
 import { DEFAULT_MODEL_FEATURES } from './vector.ts';
@@ -265,6 +270,37 @@ export function registerModelCommand(program: Command): void {
         }
       },
     );
+
+  model
+    .command('retrain')
+    .description(
+      'Retrain from the stored decisions and the labels known now (the database of BULWARK_DATA_DIR or DATABASE_URL); the result is registered as a challenger, never a champion',
+    )
+    .option('--train-days <n>', 'days of decisions to learn from', positiveInt, 28)
+    .option(
+      '--delay-days <n>',
+      'days after which a decision without a fraud label counts as legitimate',
+      nonNegativeInt,
+      7,
+    )
+    .action(async (opts: { trainDays: number; delayDays: number }) => {
+      const config = loadConfig();
+      const handle = await openDatabase({ url: config.databaseUrl, dataDir: config.dataDir });
+      try {
+        await migrateToLatest(handle.db);
+        const registry = new ModelRegistry({ db: handle.db, clock: systemClock });
+        const r = await registry.retrain({ trainDays: opts.trainDays, labelDelayDays: opts.delayDays });
+        if (r.model) {
+          console.log(
+            `${r.model.name} v${r.model.version} (${r.model.id}): ${r.model.trees} trees on ${r.rows} decisions, ${r.positives} fraud; now a challenger scored in shadow`,
+          );
+        } else {
+          console.log(`nothing trained: ${r.reason ?? 'no data'} (${r.rows} decisions)`);
+        }
+      } finally {
+        await handle.close();
+      }
+    });
 
   learnerOptions(
     dataOptions(

@@ -15,6 +15,7 @@ import type { FeatureValue } from '../features/compute.ts';
 import type { RuleEvent } from '../rules/schema.ts';
 import { computeDrift, type DriftWeek, driftHistory, weekStartOf } from './drift.ts';
 import { ForestModel, type LoadedModel, loadModelFile, ModelFormatError } from './model-file.ts';
+import { retrainFromDecisions } from './retrain.ts';
 
 /**
  * The model registry: every model version the engine may serve, what it was trained on,
@@ -536,6 +537,58 @@ export class ModelRegistry implements ModelPublisher, RiskModel {
       else challengers.push(m);
     }
     this.serving = { champions, challengers, loadedAt: this.deps.clock.now().getTime() };
+  }
+
+  // ---- Retraining --------------------------------------------------------------------
+
+  /**
+   * Retrains from the stored decisions and the labels known now, and registers the result
+   * as a challenger (scored in shadow): never a champion. The name is the champion's of
+   * the scope (its next version), or `fraud-gbdt` when none serves.
+   */
+  async retrain(
+    options: { scope?: ModelScope; trainDays?: number; validDays?: number; labelDelayDays?: number } = {},
+  ): Promise<{ model: ModelView | null; rows: number; positives: number; reason?: string }> {
+    const scope = options.scope ?? 'all';
+    const champion = await this.deps.db
+      .selectFrom('risk_models')
+      .select(['name', 'features'])
+      .where('scope', '=', scope)
+      .where('status', '=', 'champion')
+      .executeTakeFirst();
+    const result = await retrainFromDecisions(this.deps.db, {
+      name: champion?.name ?? 'fraud-gbdt',
+      now: this.deps.clock.now(),
+      trainDays: options.trainDays ?? 28,
+      validDays: options.validDays ?? 7,
+      labelDelayDays: options.labelDelayDays ?? 7,
+      features: champion?.features,
+      log: this.deps.log,
+    });
+    if (!result.trained) {
+      this.deps.log?.info({ scope, reason: result.reason }, 'model retraining skipped');
+      return { model: null, rows: result.rows, positives: result.positives, reason: result.reason };
+    }
+    const system: Actor = { type: 'system', id: 'retrain' };
+    const registered = await this.register(result.file, system, { scope });
+    const id = (registered.response.body as { id: string }).id;
+    const model = await this.setStatus(
+      id,
+      'challenger',
+      system,
+      'scheduled retraining: compare in shadow before any promotion',
+    );
+    return { model, rows: result.rows, positives: result.positives };
+  }
+
+  /** The newest registration time of a scope's versions (for the retraining schedule). */
+  async lastRegisteredAt(scope: ModelScope = 'all'): Promise<Date | null> {
+    const row = await this.deps.db
+      .selectFrom('risk_models')
+      .select((eb) => eb.fn.max('created_at').as('at'))
+      .where('scope', '=', scope)
+      .executeTakeFirst();
+    return row?.at ? new Date(row.at) : null;
   }
 
   // ---- Drift -------------------------------------------------------------------------

@@ -115,6 +115,33 @@ export function registerModelRoutes(app: App, deps: ModelRouteDeps): void {
     },
   );
 
+  app.post(
+    '/v1/risk/models/retrain',
+    {
+      config: { auth: { permission: 'model.write' } },
+      schema: {
+        tags: TAGS,
+        summary:
+          'Retrain from the stored decisions and the labels known now; the result is registered as a challenger',
+        description:
+          'Features are those stored with each decision (as computed live); a decision is fraud once a fraud label arrived, legitimate once the label delay passed without one. Fewer than 20 known fraud labels: nothing is trained (200 with `model: null` and the reason). Never promotes: promotion is maker-checker.',
+        body: Type.Object(
+          {
+            scope: Type.Optional(Type.Union(MODEL_SCOPES.map((s) => Type.Literal(s)))),
+            trainDays: Type.Optional(Type.Integer({ minimum: 7, maximum: 180 })),
+            labelDelayDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (
+      req: FastifyRequest<{
+        Body: { scope?: (typeof MODEL_SCOPES)[number]; trainDays?: number; labelDelayDays?: number };
+      }>,
+    ) => registry.retrain(req.body),
+  );
+
   app.get(
     '/v1/risk/models/:id/drift',
     {

@@ -53,6 +53,22 @@ export interface TableOptions {
   signal?: AbortSignal | undefined;
 }
 
+/** Dense indexes of the payers of a table, in order of first appearance. */
+export class PayerIndex {
+  readonly ids: string[] = [];
+  private readonly index = new Map<string, number>();
+
+  of(id: string): number {
+    let p = this.index.get(id);
+    if (p === undefined) {
+      p = this.ids.length;
+      this.ids.push(id);
+      this.index.set(id, p);
+    }
+    return p;
+  }
+}
+
 /** A binary min-heap of row indices by the time their label becomes known. */
 class RevealQueue {
   private readonly rows: number[] = [];
@@ -178,8 +194,7 @@ export async function replayTable(
   const atMs = new Float64Array(n);
   const labelKnownAtMs = new Float64Array(n);
   const payer = new Int32Array(n);
-  const payerIds: string[] = [];
-  const payerIndex = new Map<string, number>();
+  const payers = new PayerIndex();
   const amountMinor = new Float64Array(n);
   const ruleScore = new Float64Array(n);
   const ruleSeverity = new Uint8Array(n);
@@ -222,14 +237,7 @@ export async function replayTable(
         atMs[k] = when;
         labelKnownAtMs[k] = Math.max(when, item.labelAtMs ?? when + options.labelDelayMs);
         amountMinor[k] = Number(event.amountMinor ?? 0n);
-        const who = item.payer ?? event.customerId;
-        let p = payerIndex.get(who);
-        if (p === undefined) {
-          p = payerIds.length;
-          payerIds.push(who);
-          payerIndex.set(who, p);
-        }
-        payer[k] = p;
+        payer[k] = payers.of(item.payer ?? event.customerId);
         rowEvents.push(event);
         if (item.label === 1) reveals.push(k);
         k++;
@@ -253,7 +261,7 @@ export async function replayTable(
     atMs,
     labelKnownAtMs,
     payer,
-    payerIds,
+    payerIds: payers.ids,
     amountMinor,
     ruleScore,
     ruleSeverity,

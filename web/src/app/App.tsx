@@ -26,6 +26,8 @@ const Decisions = page(() => import('../pages/Decisions.tsx'), 'Decisions');
 const DecisionDetail = page(() => import('../pages/DecisionDetail.tsx'), 'DecisionDetail');
 const Backtests = page(() => import('../pages/Backtests.tsx'), 'Backtests');
 const BacktestDetail = page(() => import('../pages/BacktestDetail.tsx'), 'BacktestDetail');
+const Models = page(() => import('../pages/Models.tsx'), 'Models');
+const ModelDetail = page(() => import('../pages/ModelDetail.tsx'), 'ModelDetail');
 const Rules = page(() => import('../pages/Rules.tsx'), 'Rules');
 const RuleNew = page(() => import('../pages/RulesNew.tsx'), 'RuleNew');
 const RuleDetail = page(() => import('../pages/RulesDetail.tsx'), 'RuleDetail');
@@ -170,6 +172,22 @@ export function App() {
             element={
               <Allowed permission="rule.read">
                 <BacktestDetail />
+              </Allowed>
+            }
+          />
+          <Route
+            path="models"
+            element={
+              <Allowed permission="model.read">
+                <Models />
+              </Allowed>
+            }
+          />
+          <Route
+            path="models/:id"
+            element={
+              <Allowed permission="model.read">
+                <ModelDetail />
               </Allowed>
             }
           />

@@ -16,6 +16,7 @@ export const AREAS: Array<{ to: string; label: MessageKey; permission: Permissio
   { to: '/decisions', label: 'nav.decisions', permission: 'ledger.read' },
   { to: '/rules', label: 'nav.rules', permission: 'rule.read' },
   { to: '/backtests', label: 'nav.backtests', permission: 'rule.read' },
+  { to: '/models', label: 'nav.models', permission: 'model.read' },
   { to: '/approvals', label: 'nav.approvals', permission: 'approval.read' },
   { to: '/audit', label: 'nav.audit', permission: 'audit.read' },
 ];

@@ -25,6 +25,7 @@ const ACTION_PERMISSION: Record<string, Permission> = {
   'staff.create': 'staff.manage',
   'staff.role.change': 'staff.manage',
   'risk.rule.publish': 'rule.publish',
+  'risk.model.change': 'model.publish',
 };
 const ACTION_LABELS: Record<string, MessageKey> = {
   'owner.unfreeze': 'approvalAction.owner.unfreeze',
@@ -34,6 +35,7 @@ const ACTION_LABELS: Record<string, MessageKey> = {
   'staff.create': 'approvalAction.staff.create',
   'staff.role.change': 'approvalAction.staff.role.change',
   'risk.rule.publish': 'approvalAction.risk.rule.publish',
+  'risk.model.change': 'approvalAction.risk.model.change',
 };
 const STATUS_TABS: Record<Status, MessageKey> = {
   pending: 'status.pending',

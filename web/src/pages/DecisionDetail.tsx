@@ -1,16 +1,31 @@
-import { Alert, Anchor, Badge, Code, Group, List, SimpleGrid, Stack, Text } from '@mantine/core';
+import { Alert, Anchor, Badge, Box, Code, Group, List, SimpleGrid, Stack, Text } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
-import { type DecisionRecord, decisionKey, decisionRecord, type EventSnapshot } from '../api/decisions.ts';
+import {
+  type DecisionRecord,
+  decisionKey,
+  decisionRecord,
+  type EventSnapshot,
+  type FeatureValue,
+} from '../api/decisions.ts';
+import type { Decoder } from '../api/decode.ts';
+import { decisionShadowScores, isModelLevel, type ModelLevel, type ShadowScore } from '../api/models.ts';
 import { useApi } from '../auth/session.tsx';
 import { Id, OutcomeBadge, PageHeader, useKindLabel } from '../components/Common.tsx';
 import { Field, KeyValues, Section } from '../components/Detail.tsx';
 import { FeaturesTable } from '../components/decision/FeaturesTable.tsx';
 import { LabelPanel } from '../components/decision/LabelPanel.tsx';
-import { ModelContributions } from '../components/decision/ModelContributions.tsx';
 import { RulesEvaluated } from '../components/decision/RulesEvaluated.tsx';
 import { QueryView } from '../components/States.tsx';
+import type { MessageKey } from '../i18n/en.ts';
 import { type I18n, useI18n } from '../i18n/index.tsx';
+
+/** The decision with the challengers' shadow scores it stored, read from the same answer. */
+type DecisionWithShadow = DecisionRecord & { modelShadow: ShadowScore[] };
+const decisionWithShadow: Decoder<DecisionWithShadow> = (v, path) => ({
+  ...decisionRecord(v, path),
+  modelShadow: decisionShadowScores(v, path),
+});
 
 /**
  * One risk decision as the analyst needs it: the outcome and its reasons, what the
@@ -27,7 +42,7 @@ export function DecisionDetail() {
   const kindLabel = useKindLabel();
   const q = useQuery({
     queryKey: decisionKey(id),
-    queryFn: () => api.get(`/v1/decisions/${encodeURIComponent(id)}`, decisionRecord),
+    queryFn: () => api.get(`/v1/decisions/${encodeURIComponent(id)}`, decisionWithShadow),
   });
 
   return (
@@ -116,24 +131,7 @@ export function DecisionDetail() {
                   />
                 </Section>
                 <Section title={t('decision.model')}>
-                  {d.detail.model ? (
-                    <Stack gap="xs">
-                      <Text size="sm">
-                        {t('decision.modelScore', {
-                          name: d.detail.model.name,
-                          score: d.detail.model.score.toFixed(3),
-                          level: d.detail.model.level,
-                        })}
-                      </Text>
-                      {d.detail.model.contributions.length > 0 && (
-                        <ModelContributions contributions={d.detail.model.contributions} />
-                      )}
-                    </Stack>
-                  ) : (
-                    <Text size="sm" c="dimmed">
-                      {t('decision.modelNone')}
-                    </Text>
-                  )}
+                  <ModelSection d={d} />
                 </Section>
               </SimpleGrid>
             )}
@@ -403,5 +401,193 @@ function Limits({ d }: { d: DecisionRecord }) {
         )
       )}
     </Stack>
+  );
+}
+
+const LEVEL_COLORS: Record<ModelLevel, string> = { low: 'green', medium: 'yellow', high: 'red' };
+const LEVEL_KEYS = {
+  low: 'modelLevel.low',
+  medium: 'modelLevel.medium',
+  high: 'modelLevel.high',
+} as const satisfies Record<ModelLevel, MessageKey>;
+
+function LevelBadge({ level }: { level: string }) {
+  const { t } = useI18n();
+  return (
+    <Badge
+      color={isModelLevel(level) ? LEVEL_COLORS[level] : 'gray'}
+      variant="light"
+      size="sm"
+      data-testid="model-level"
+      data-level={level}
+    >
+      {isModelLevel(level) ? t(LEVEL_KEYS[level]) : level || '—'}
+    </Badge>
+  );
+}
+
+/** A push toward fraud (positive log-odds) and one toward legitimate, as the bars show them. */
+const TOWARD_FRAUD = 'var(--mantine-color-orange-7)';
+const TOWARD_LEGIT = 'var(--mantine-color-blue-6)';
+/** Sums and amounts are minor units of the event's currency (the engine's own naming, as in its explanation). */
+const AMOUNT_LIKE = /(sum|Amount)(_|$)/;
+
+/** The value a contribution's feature had: the event's amount, else the decision's feature value. */
+function useContributionValue(d: DecisionRecord): (feature: string) => string {
+  const i18n = useI18n();
+  const currency = d.input.currency ?? d.currency;
+  const features = new Map<string, FeatureValue>((d.detail?.features ?? []).map((f) => [f.name, f.value]));
+  return (feature) => {
+    if (feature === 'event.amount') {
+      const amount = d.input.amountMinor ?? d.amountMinor;
+      return amount && currency ? i18n.money(amount, currency) : '—';
+    }
+    if (!features.has(feature)) return '—';
+    const v = features.get(feature) ?? null;
+    if (v === null) return 'null';
+    if (typeof v === 'number') {
+      if (currency && Number.isInteger(v) && AMOUNT_LIKE.test(feature))
+        return i18n.money(String(v), currency);
+      return i18n.number(Number.isInteger(v) ? v : Math.round(v * 1000) / 1000);
+    }
+    return String(v);
+  };
+}
+
+/**
+ * The champion's score and level with what pushed it, as a bar per feature from a
+ * middle line (toward fraud one way and colour, toward legitimate the other), and the
+ * challengers' shadow scores of the same event.
+ */
+function ModelSection({ d }: { d: DecisionWithShadow }) {
+  const { t } = useI18n();
+  const model = d.detail?.model ?? null;
+  const featureValue = useContributionValue(d);
+  const shadow = d.modelShadow;
+  if (!model && shadow.length === 0) {
+    return (
+      <Text size="sm" c="dimmed">
+        {t('decision.modelNone')}
+      </Text>
+    );
+  }
+  const contributions = model
+    ? [...model.contributions].sort((a, b) => Math.abs(b.value) - Math.abs(a.value))
+    : [];
+  const max = Math.max(1e-9, ...contributions.map((c) => Math.abs(c.value)));
+  const push = (v: number) => `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)}`;
+  return (
+    <Stack gap="sm" data-testid="decision-model">
+      {model ? (
+        <Group gap="xs">
+          <Text size="sm" c="dimmed">
+            {t('decision.modelChampion')}
+          </Text>
+          <Code>{model.name}</Code>
+          <Text size="sm" fw={600} data-testid="decision-model-score">
+            {t('decision.modelScoreOf', { score: model.score.toFixed(3) })}
+          </Text>
+          <LevelBadge level={model.level} />
+        </Group>
+      ) : (
+        <Text size="sm" c="dimmed">
+          {t('decision.modelNoChampion')}
+        </Text>
+      )}
+      {contributions.length > 0 && (
+        <Stack gap={4}>
+          <Group justify="space-between" gap="xs">
+            <Text size="xs" c="dimmed">
+              {t('decision.modelPushes')}
+            </Text>
+            <Group gap="sm">
+              <Swatch color={TOWARD_LEGIT} label={t('decision.modelTowardLegit')} />
+              <Swatch color={TOWARD_FRAUD} label={t('decision.modelTowardFraud')} />
+            </Group>
+          </Group>
+          <Stack gap={4} role="list" data-testid="decision-model-contributions">
+            {contributions.map((c) => {
+              const value = featureValue(c.feature);
+              const width = `${Math.max(2, (Math.abs(c.value) / max) * 100)}%`;
+              const toward = c.value >= 0 ? TOWARD_FRAUD : TOWARD_LEGIT;
+              return (
+                <Box
+                  key={c.feature}
+                  role="listitem"
+                  aria-label={t('decision.modelContribution', {
+                    feature: c.feature,
+                    value,
+                    push: push(c.value),
+                  })}
+                  data-testid={`model-contribution-${c.feature}`}
+                  data-sign={c.value >= 0 ? 'fraud' : 'legit'}
+                  style={{
+                    display: 'grid',
+                    gridTemplateColumns: 'minmax(0, 1.2fr) minmax(0, 1fr) 3.2rem',
+                    alignItems: 'center',
+                    gap: 8,
+                  }}
+                >
+                  <Text size="xs" truncate title={`${c.feature} = ${value}`} aria-hidden>
+                    <Text span size="xs" ff="monospace">
+                      {c.feature}
+                    </Text>{' '}
+                    <Text span size="xs" c="dimmed">
+                      = {value}
+                    </Text>
+                  </Text>
+                  <Box style={{ display: 'flex', height: 10 }} aria-hidden>
+                    <Box style={{ flex: 1, display: 'flex', justifyContent: 'flex-end' }}>
+                      {c.value < 0 && (
+                        <Box style={{ width, background: toward, borderRadius: '2px 0 0 2px' }} />
+                      )}
+                    </Box>
+                    <Box
+                      style={{
+                        flex: 1,
+                        display: 'flex',
+                        borderLeft: '1px solid var(--mantine-color-dimmed)',
+                      }}
+                    >
+                      {c.value >= 0 && (
+                        <Box style={{ width, background: toward, borderRadius: '0 2px 2px 0' }} />
+                      )}
+                    </Box>
+                  </Box>
+                  <Text size="xs" ff="monospace" ta="right" style={{ color: toward }} aria-hidden>
+                    {push(c.value)}
+                  </Text>
+                </Box>
+              );
+            })}
+          </Stack>
+        </Stack>
+      )}
+      {shadow.length > 0 && (
+        <Stack gap={4} data-testid="decision-model-shadow">
+          <Text size="xs" c="dimmed">
+            {t('decision.modelShadow')}
+          </Text>
+          {shadow.map((s) => (
+            <Group key={s.name} gap="xs" data-testid={`model-shadow-${s.name}`}>
+              <Code>{s.name}</Code>
+              <Text size="sm">{t('decision.modelScoreOf', { score: s.score.toFixed(3) })}</Text>
+              <LevelBadge level={s.level} />
+            </Group>
+          ))}
+        </Stack>
+      )}
+    </Stack>
+  );
+}
+
+function Swatch({ color, label }: { color: string; label: string }) {
+  return (
+    <Group gap={4} wrap="nowrap">
+      <Box w={10} h={10} style={{ background: color, borderRadius: 2 }} aria-hidden />
+      <Text size="xs" c="dimmed">
+        {label}
+      </Text>
+    </Group>
   );
 }
