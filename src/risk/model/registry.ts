@@ -1,4 +1,4 @@
-import type { Selectable } from 'kysely';
+import { type Selectable, sql } from 'kysely';
 import type { Actor, RequestMeta } from '../../access/staff.ts';
 import { auditActor, auditMeta } from '../../access/staff.ts';
 import type { StoredResponse } from '../../ledger/commands.ts';
@@ -14,6 +14,7 @@ import type { ModelOutput, RiskModel } from '../engine.ts';
 import type { FeatureValue } from '../features/compute.ts';
 import type { RuleEvent } from '../rules/schema.ts';
 import { computeDrift, type DriftWeek, driftHistory, weekStartOf } from './drift.ts';
+import { averagePrecision, rocAuc } from './metrics.ts';
 import { ForestModel, type LoadedModel, loadModelFile, ModelFormatError } from './model-file.ts';
 import { retrainFromDecisions } from './retrain.ts';
 
@@ -68,6 +69,29 @@ export interface ModelEventView {
   approvalId: string | null;
   reason: string;
   at: string;
+}
+
+export interface ChallengerComparison {
+  challenger: string;
+  champion: string | null;
+  days: number;
+  /** Decisions the challenger scored in shadow beside a champion. */
+  decisions: number;
+  /** Share of them where both gave the same level. */
+  levelAgreement: number | null;
+  /** Of them, decisions whose outcome is known (labelled, or the delay passed), and frauds among them. */
+  settled: number;
+  frauds: number;
+  championFigures: ComparisonFigures;
+  challengerFigures: ComparisonFigures;
+}
+
+export interface ComparisonFigures {
+  rocAuc: number | null;
+  averagePrecision: number | null;
+  /** Settled decisions scored high, and the legitimate share of them (misjudged). */
+  high: number;
+  misjudgedHighRate: number | null;
 }
 
 /** The stored request of a `risk.model.change` approval. */
@@ -589,6 +613,99 @@ export class ModelRegistry implements ModelPublisher, RiskModel {
       .where('scope', '=', scope)
       .executeTakeFirst();
     return row?.at ? new Date(row.at) : null;
+  }
+
+  // ---- Champion against challenger ---------------------------------------------------
+
+  /**
+   * How a challenger did against the champion on the same live decisions (its shadow
+   * scores beside the champion's): how often they agree on the level, and — on decisions
+   * whose outcome is known (a fraud label arrived, or the label delay passed without one) —
+   * the ranking quality of each (ROC AUC, average precision) and the misjudged share of
+   * each one's high scores.
+   */
+  async comparison(
+    id: string,
+    options: { days?: number; labelDelayDays?: number } = {},
+  ): Promise<ChallengerComparison> {
+    const row = await this.rowIn(this.deps.db, id);
+    const label = `${row.name}@${row.version}`;
+    const now = this.deps.clock.now().getTime();
+    const days = options.days ?? 30;
+    const delayMs = (options.labelDelayDays ?? 7) * 86_400_000;
+    const from = new Date(now - days * 86_400_000);
+    const rows = await sql<{
+      t: Date;
+      champion: { name?: string; score?: number; level?: string } | null;
+      shadow: Array<{ name?: string; score?: number; level?: string }> | null;
+      fraud: boolean;
+      legit: boolean;
+    }>`
+      select coalesce(d.event_at, d.created_at) as t, d.detail->'model' as champion, d.detail->'modelShadow' as shadow,
+        exists (select 1 from risk_labels l where l.decision_id = d.id and l.label = 'fraud') as fraud,
+        exists (select 1 from risk_labels l where l.decision_id = d.id and l.label = 'legit') as legit
+      from risk_decisions d
+      where coalesce(d.event_at, d.created_at) >= ${from.toISOString()}::timestamptz
+        and d.detail->'modelShadow' @> ${JSON.stringify([{ name: label }])}::jsonb
+        and jsonb_typeof(d.detail->'model') = 'object'
+      order by coalesce(d.event_at, d.created_at), d.id
+      limit 200000`.execute(this.deps.db);
+    let agree = 0;
+    let championName: string | null = null;
+    const known: Array<{
+      champion: number;
+      challenger: number;
+      championHigh: boolean;
+      challengerHigh: boolean;
+      fraud: boolean;
+    }> = [];
+    for (const r of rows.rows) {
+      const mine = (r.shadow ?? []).find((s) => s.name === label);
+      const champion = r.champion;
+      if (!mine || !champion) continue;
+      championName ??= champion.name ?? null;
+      if (mine.level === champion.level) agree++;
+      const settled = r.fraud || r.legit || new Date(r.t).getTime() + delayMs <= now;
+      if (settled)
+        known.push({
+          champion: champion.score ?? 0,
+          challenger: mine.score ?? 0,
+          championHigh: champion.level === 'high',
+          challengerHigh: mine.level === 'high',
+          fraud: r.fraud,
+        });
+    }
+    const labels = Uint8Array.from(known.map((k) => (k.fraud ? 1 : 0)));
+    const positives = labels.reduce((a, b) => a + b, 0);
+    const judge = (scores: number[], high: boolean[]) => {
+      const s = Float64Array.from(scores);
+      const ranked = positives > 0 && positives < labels.length;
+      const flagged = high.filter(Boolean).length;
+      const falseHigh = high.filter((h, i) => h && labels[i] === 0).length;
+      return {
+        rocAuc: ranked ? rocAuc(s, labels) : null,
+        averagePrecision: ranked ? averagePrecision(s, labels) : null,
+        high: flagged,
+        misjudgedHighRate: flagged > 0 ? falseHigh / flagged : null,
+      };
+    };
+    return {
+      challenger: label,
+      champion: championName,
+      days,
+      decisions: rows.rows.length,
+      levelAgreement: rows.rows.length > 0 ? agree / rows.rows.length : null,
+      settled: known.length,
+      frauds: positives,
+      championFigures: judge(
+        known.map((k) => k.champion),
+        known.map((k) => k.championHigh),
+      ),
+      challengerFigures: judge(
+        known.map((k) => k.challenger),
+        known.map((k) => k.challengerHigh),
+      ),
+    };
   }
 
   // ---- Drift -------------------------------------------------------------------------

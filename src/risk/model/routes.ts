@@ -143,6 +143,34 @@ export function registerModelRoutes(app: App, deps: ModelRouteDeps): void {
   );
 
   app.get(
+    '/v1/risk/models/:id/comparison',
+    {
+      config: { auth: { permission: 'model.read' } },
+      schema: {
+        tags: TAGS,
+        summary:
+          'A challenger against the champion on the same live decisions: level agreement, AUC, average precision, misjudged high scores',
+        description:
+          'Decisions of the last `days` (default 30) where the version scored in shadow beside a champion. A decision counts as settled once a label arrived or `labelDelayDays` (default 7) passed without a fraud report.',
+        params: IdParams,
+        querystring: Type.Object(
+          {
+            days: Type.Optional(Type.Integer({ minimum: 1, maximum: 180 })),
+            labelDelayDays: Type.Optional(Type.Integer({ minimum: 0, maximum: 90 })),
+          },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (
+      req: FastifyRequest<{
+        Params: { id: string };
+        Querystring: { days?: number; labelDelayDays?: number };
+      }>,
+    ) => registry.comparison(req.params.id, req.query),
+  );
+
+  app.get(
     '/v1/risk/models/:id/drift',
     {
       config: { auth: { permission: 'model.read' } },

@@ -82,6 +82,26 @@ for (const target of DATABASES) {
       const low = await decisionOf('1000');
       expect(at(low, 'detail', 'model', 'level')).toBe('low');
 
+      // The challenger against the champion on those two decisions, once their outcomes are known.
+      const labelled = await api.post('/v1/risk/labels', {
+        labels: [
+          { decisionId: at(scored, 'id'), label: 'fraud' },
+          { decisionId: at(low, 'id'), label: 'legit' },
+        ],
+      });
+      expect(labelled.status, labelled.text).toBe(200);
+      const compared = await analyst.get(`/v1/risk/models/${id2}/comparison`);
+      expect(compared.status, compared.text).toBe(200);
+      expect(compared.body).toMatchObject({
+        challenger: 'fraud-test@2',
+        champion: 'fraud-test@1',
+        decisions: 2,
+        settled: 2,
+        frauds: 1,
+        championFigures: { rocAuc: 1, averagePrecision: 1 },
+      });
+      expect(at(compared.body, 'levelAgreement')).toBeGreaterThanOrEqual(0);
+
       // The second version replaces the first; the first is retired and can come back (rollback).
       // Asked by compliance; the analyst registered it, so a third staff user approves.
       const asked2 = await compliance.post(`/v1/risk/models/${id2}/promote`, {
