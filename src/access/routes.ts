@@ -10,6 +10,7 @@ import { type IdempotencyContext, lookupIdempotent } from '../platform/idempoten
 import { queryAudit, verifyAudit } from '../security/audit.ts';
 import { Problem } from '../wallet/schemas.ts';
 import type { ApiClientService } from './api-clients.ts';
+import { requestApproval } from './approval-request.ts';
 import {
   ACTION_INPUTS,
   APPROVAL_STATUSES,
@@ -17,11 +18,9 @@ import {
   exportContext,
   type PersonalData,
   PII_FIELDS,
-  type StaffActor,
 } from './approvals.ts';
-import { isStaffRole } from './permissions.ts';
-import { actorOf, principalOf } from './principal.ts';
-import type { RequestMeta, StaffService } from './staff.ts';
+import { actorOf, principalOf, requestMetaOf, staffOf } from './principal.ts';
+import type { StaffService } from './staff.ts';
 
 export interface AccessRouteDeps {
   db: Db;
@@ -60,17 +59,6 @@ function clientOf(req: FastifyRequest): ClientInfo {
   return { deviceId, userAgent: typeof ua === 'string' ? ua : undefined, ip: req.ip, requestId: req.id };
 }
 
-const metaOf = (req: FastifyRequest): RequestMeta => ({ requestId: req.id, ip: req.ip });
-
-/** The signed-in staff user; API clients and customers never make or decide approvals. */
-function staffOf(req: FastifyRequest): StaffActor {
-  const p = principalOf(req);
-  if (p.type !== 'staff' || !isStaffRole(p.role)) {
-    throw new AppError('AUTH_FORBIDDEN', 'Only a signed-in staff user can do this.');
-  }
-  return { id: p.id, role: p.role };
-}
-
 /** Answers that carry a secret or a clear personal value are never cached anywhere. */
 function noStore(reply: FastifyReply): FastifyReply {
   return reply.header('cache-control', 'no-store');
@@ -83,19 +71,13 @@ function noStore(reply: FastifyReply): FastifyReply {
  */
 export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
   const { staff, approvals, personal, apiClients, db } = deps;
-  const requestApproval = async (
+  const askApproval = (
     req: FastifyRequest,
     reply: FastifyReply,
     action: string,
     input: unknown,
     reason: string,
-  ) => {
-    const r = await approvals.request(action, input, reason, staffOf(req), {
-      ...metaOf(req),
-      idem: idempotencyOf(req),
-    });
-    return sendStored(reply, r.response, r.replayed);
-  };
+  ) => requestApproval(approvals, req, reply, action, input, reason);
 
   // ---- Staff sign-in and activation -------------------------------------------------
 
@@ -193,7 +175,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
       schema: { tags: ['staff'], summary: 'End this session', response: { 204: Type.Null(), ...problems } },
     },
     async (req, reply) => {
-      await staff.logout(principalOf(req), metaOf(req));
+      await staff.logout(principalOf(req), requestMetaOf(req));
       return reply.code(204).send(null);
     },
   );
@@ -238,7 +220,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
     },
     async (req, reply) => {
       const { reason, ...input } = req.body;
-      return requestApproval(req, reply, 'staff.create', input, reason);
+      return askApproval(req, reply, 'staff.create', input, reason);
     },
   );
 
@@ -258,7 +240,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
       },
     },
     async (req, reply) =>
-      requestApproval(
+      askApproval(
         req,
         reply,
         'staff.role.change',
@@ -280,7 +262,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
         body: Reason,
       },
     },
-    async (req) => staff.disable(req.params.id, actorOf(req), req.body.reason, metaOf(req)),
+    async (req) => staff.disable(req.params.id, actorOf(req), req.body.reason, requestMetaOf(req)),
   );
 
   app.post(
@@ -294,7 +276,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
       },
     },
     async (req, reply) => {
-      const r = await staff.reissueActivation(req.params.id, actorOf(req), metaOf(req));
+      const r = await staff.reissueActivation(req.params.id, actorOf(req), requestMetaOf(req));
       return noStore(reply).send(r);
     },
   );
@@ -344,7 +326,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
       },
     },
     async (req, reply) => {
-      const r = await approvals.approve(req.params.id, staffOf(req), req.body?.reason, metaOf(req));
+      const r = await approvals.approve(req.params.id, staffOf(req), req.body?.reason, requestMetaOf(req));
       return noStore(reply).send(r);
     },
   );
@@ -360,7 +342,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
         body: Reason,
       },
     },
-    async (req) => approvals.reject(req.params.id, staffOf(req), req.body.reason, metaOf(req)),
+    async (req) => approvals.reject(req.params.id, staffOf(req), req.body.reason, requestMetaOf(req)),
   );
 
   app.post(
@@ -374,7 +356,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
         body: OptionalReason,
       },
     },
-    async (req) => approvals.cancel(req.params.id, staffOf(req), req.body?.reason, metaOf(req)),
+    async (req) => approvals.cancel(req.params.id, staffOf(req), req.body?.reason, requestMetaOf(req)),
   );
 
   // ---- Requests for the maker-checker actions ------------------------------------------
@@ -396,7 +378,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
       },
     },
     async (req, reply) =>
-      requestApproval(req, reply, 'owner.unfreeze', { ownerId: req.params.id }, req.body.reason),
+      askApproval(req, reply, 'owner.unfreeze', { ownerId: req.params.id }, req.body.reason),
   );
 
   app.post(
@@ -423,7 +405,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
     },
     async (req, reply) => {
       const { reason, ...limits } = req.body;
-      return requestApproval(req, reply, 'limits.raise', { customerId: req.params.id, ...limits }, reason);
+      return askApproval(req, reply, 'limits.raise', { customerId: req.params.id, ...limits }, reason);
     },
   );
 
@@ -451,7 +433,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
     },
     async (req, reply) => {
       const { reason, ...input } = req.body;
-      return requestApproval(req, reply, 'ledger.adjust', input, reason);
+      return askApproval(req, reply, 'ledger.adjust', input, reason);
     },
   );
 
@@ -478,7 +460,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
     },
     async (req, reply) => {
       const { reason, ...input } = req.body;
-      return requestApproval(req, reply, 'pii.reveal.bulk', input, reason);
+      return askApproval(req, reply, 'pii.reveal.bulk', input, reason);
     },
   );
 
@@ -496,7 +478,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
     async (req, reply) => {
       const approval = await approvals.get(req.params.id);
       if (approval.action !== 'pii.reveal.bulk') throw new AppError('APPROVAL_NOT_FOUND');
-      const r = await approvals.takeResult(req.params.id, staffOf(req), metaOf(req), (sealed) =>
+      const r = await approvals.takeResult(req.params.id, staffOf(req), requestMetaOf(req), (sealed) =>
         JSON.parse(deps.open(sealed, exportContext(req.params.id))),
       );
       return noStore(reply).send({ approval: r.approval, records: r.data });
@@ -530,7 +512,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
         req.body.field,
         req.body.reason,
         actorOf(req),
-        metaOf(req),
+        requestMetaOf(req),
       );
       return noStore(reply).send(r);
     },
@@ -591,7 +573,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
     },
     async (req, reply) => {
       const r = await createOnce(db, idempotencyOf(req), async () => {
-        const created = await apiClients.create(req.body, actorOf(req), metaOf(req));
+        const created = await apiClients.create(req.body, actorOf(req), requestMetaOf(req));
         return {
           stored: { statusCode: 201, body: { client: created.client, key: null } },
           fresh: { statusCode: 201, body: { client: created.client, key: created.key } },
@@ -621,7 +603,7 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
         body: Reason,
       },
     },
-    async (req) => apiClients.revoke(req.params.id, actorOf(req), req.body.reason, metaOf(req)),
+    async (req) => apiClients.revoke(req.params.id, actorOf(req), req.body.reason, requestMetaOf(req)),
   );
 }
 

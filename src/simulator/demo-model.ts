@@ -1,6 +1,6 @@
-import { DAY_MS, gather, trainingRows } from '../risk/model/evaluate.ts';
+import { DAY_MS, trainingSets } from '../risk/model/evaluate.ts';
 import { trainSync } from '../risk/model/gbdt.ts';
-import { buildModelFile, type ModelFile } from '../risk/model/model-file.ts';
+import { buildModelFile, type ModelFile, trainingFacts } from '../risk/model/model-file.ts';
 import type { ModelRegistry } from '../risk/model/registry.ts';
 import { type FeatureTable, type ReplayRow, replayTable } from '../risk/model/table.ts';
 import { generateTraffic } from './traffic/generate.ts';
@@ -123,22 +123,15 @@ export function demoTrainingTable(o: DemoModelOptions): Promise<FeatureTable> {
 export async function trainDemoModel(o: DemoModelOptions): Promise<ModelFile> {
   const table = await demoTrainingTable(o);
   const asOf = o.end.getTime();
-  const split = trainingRows(table, asOf, { labelDelayDays: 7, trainDays: o.days, validDays: 7 });
-  const train = gather(table, split.train);
-  const valid = gather(table, split.valid);
+  const sets = trainingSets(table, asOf, { labelDelayDays: 7, trainDays: o.days, validDays: 7 });
   const params = { trees: o.trees, maxDepth: 5, learningRate: 0.1, seed: o.seed, scalePosWeight: 5 };
   const t0 = performance.now();
-  const { forest } = trainSync(train, params, { validation: valid });
-  const sum = (l: Uint8Array) => l.reduce((a, b) => a + b, 0);
+  const { forest } = trainSync(sets.train, params, { validation: sets.valid });
   return buildModelFile({
     name: DEMO_MODEL_NAME,
     forest,
-    calibrationSet: valid,
     trainedAtMs: asOf,
-    trainFromMs: table.atMs[split.train[0] ?? 0] ?? asOf,
-    trainToMs: table.atMs[split.valid[split.valid.length - 1] ?? 0] ?? asOf,
-    rows: split.train.length + split.valid.length,
-    positives: sum(train.labels) + sum(valid.labels),
+    ...trainingFacts(sets),
     params,
     seconds: (performance.now() - t0) / 1000,
     source: `simulated wallet traffic: ${o.customers} customers, ${o.days} days, seed ${o.seed}`,

@@ -8,17 +8,10 @@ import { openDatabase } from '../../platform/db.ts';
 import { migrateToLatest } from '../../platform/migrate.ts';
 import { RuleCompiler } from '../rules/compile.ts';
 import { starterLiveVersions } from '../rules/starter.ts';
-import {
-  DAY_MS,
-  type EvaluationResult,
-  evaluate,
-  gather,
-  type MethodFigures,
-  trainingRows,
-} from './evaluate.ts';
+import { DAY_MS, type EvaluationResult, evaluate, type MethodFigures, trainingSets } from './evaluate.ts';
 import { type GbdtParams, train } from './gbdt.ts';
 import { type ColumnMapping, HANDBOOK_MAPPING, loadLabelledHistory } from './history.ts';
-import { buildModelFile, type ModelFile } from './model-file.ts';
+import { buildModelFile, type ModelFile, trainingFacts } from './model-file.ts';
 import { ModelRegistry } from './registry.ts';
 import { evaluationReport } from './report.ts';
 import { buildFeatureTable, type FeatureTable, loadFeatureTable, saveFeatureTable } from './table.ts';
@@ -326,19 +319,16 @@ export function registerModelCommand(program: Command): void {
         const controller = interruptible();
         const table = await tableOf(opts, controller.signal);
         const asOfMs = opts.asOf ?? (table.atMs[table.rows - 1] ?? 0) + 1;
-        const split = trainingRows(table, asOfMs, {
+        const sets = trainingSets(table, asOfMs, {
           labelDelayDays: opts.delayDays,
           trainDays: opts.trainDays,
           validDays: opts.validDays,
         });
-        if (split.train.length === 0)
-          throw new Error('no transaction with a known label in the training window');
-        const trainSet = gather(table, split.train);
-        const validSet = split.valid.length > 0 ? gather(table, split.valid) : undefined;
+        if (sets.trainRows === 0) throw new Error('no transaction with a known label in the training window');
         const bar = progressBar('training');
         const t0 = performance.now();
-        const out = await train(trainSet, paramsOf(opts), {
-          validation: validSet,
+        const out = await train(sets.train, paramsOf(opts), {
+          validation: sets.valid,
           onProgress: (done, total) => bar.update(done, total),
           signal: controller.signal,
         });
@@ -347,18 +337,8 @@ export function registerModelCommand(program: Command): void {
         const file: ModelFile = buildModelFile({
           name: opts.name,
           forest: out.forest,
-          calibrationSet: validSet ?? trainSet,
           trainedAtMs: asOfMs,
-          trainFromMs: table.atMs[split.train[0] ?? 0] ?? 0,
-          trainToMs:
-            table.atMs[
-              (split.valid.length > 0
-                ? split.valid[split.valid.length - 1]
-                : split.train[split.train.length - 1]) ?? 0
-            ] ?? 0,
-          rows: split.train.length + split.valid.length,
-          positives:
-            trainSet.labels.reduce((a, b) => a + b, 0) + (validSet?.labels.reduce((a, b) => a + b, 0) ?? 0),
+          ...trainingFacts(sets),
           params: paramsOf(opts),
           seconds,
           source: basename(opts.data),

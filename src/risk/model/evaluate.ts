@@ -1,5 +1,6 @@
 import { type Calibrator, fitCalibrator, thresholdForAlertRate } from './calibrate.ts';
-import { type Forest, predictMargin } from './forest.ts';
+import type { Forest } from './forest.ts';
+import { compileForest } from './infer.ts';
 import { averagePrecision, brier, moneyStopped, prCurve, precisionAtDailyBudget, rocAuc } from './metrics.ts';
 import type { FeatureTable } from './table.ts';
 
@@ -137,6 +138,56 @@ export function trainingRows(
   return { train: Uint32Array.from(train), valid: Uint32Array.from(valid) };
 }
 
+/** The datasets a model trained at `atMs` learns from, with the facts a model file records of them. */
+export interface TrainingSets {
+  train: Dataset;
+  /** The validation period (early stopping, calibration, level thresholds); absent when empty. */
+  valid: Dataset | undefined;
+  trainRows: number;
+  validRows: number;
+  /** Fraud rows among the training rows, and among both. */
+  trainPositives: number;
+  positives: number;
+  /** Event times of the first and the last row used. */
+  fromMs: number;
+  toMs: number;
+  /** The latest label-arrival time among the rows used: never after `atMs`. */
+  latestLabelKnownAtMs: number;
+}
+
+/** `trainingRows` gathered into datasets, with their counts and time range. */
+export function trainingSets(
+  table: FeatureTable,
+  atMs: number,
+  options: Pick<EvaluateOptions, 'labelDelayDays' | 'trainDays' | 'validDays'>,
+): TrainingSets {
+  const split = trainingRows(table, atMs, options);
+  let latest = Number.NEGATIVE_INFINITY;
+  let trainPositives = 0;
+  let positives = 0;
+  for (const rows of [split.train, split.valid]) {
+    for (const i of rows) {
+      latest = Math.max(latest, table.labelKnownAtMs[i] as number);
+      positives += table.labels[i] as number;
+    }
+    if (rows === split.train) trainPositives = positives;
+  }
+  const first = split.train[0] ?? split.valid[0];
+  const last =
+    split.valid.length > 0 ? split.valid[split.valid.length - 1] : split.train[split.train.length - 1];
+  return {
+    train: gather(table, split.train),
+    valid: split.valid.length > 0 ? gather(table, split.valid) : undefined,
+    trainRows: split.train.length,
+    validRows: split.valid.length,
+    trainPositives,
+    positives,
+    fromMs: first === undefined ? atMs : (table.atMs[first] as number),
+    toMs: last === undefined ? atMs : (table.atMs[last] as number),
+    latestLabelKnownAtMs: latest,
+  };
+}
+
 function firstRowAt(table: FeatureTable, atMs: number): number {
   let lo = 0;
   let hi = table.rows;
@@ -166,75 +217,61 @@ export async function evaluate(
   const testRows = new Uint32Array(end - start);
   for (let i = 0; i < testRows.length; i++) testRows[i] = start + i;
   const scores = new Float64Array(testRows.length);
-  const margins = new Float64Array(testRows.length);
   /** 1 where the model of the row's round holds it (its score is at or above that round's budget threshold). */
   const modelFlags = new Float64Array(testRows.length);
   const calibrated = new Float64Array(testRows.length);
   const rounds: TrainingRound[] = [];
   const totalRounds = Math.ceil((toMs - options.testFromMs) / stepMs);
-  const x = new Float64Array(table.features.length);
 
   for (let round = 0, t = options.testFromMs; t < toMs; round++, t += stepMs) {
     if (options.signal?.aborted) throw abortError();
     options.onRound?.(round, totalRounds);
-    const split = trainingRows(table, t, options);
-    let latestKnown = Number.NEGATIVE_INFINITY;
-    let positives = 0;
-    for (const i of split.train) {
-      latestKnown = Math.max(latestKnown, table.labelKnownAtMs[i] as number);
-      positives += table.labels[i] as number;
-    }
-    for (const i of split.valid) latestKnown = Math.max(latestKnown, table.labelKnownAtMs[i] as number);
-    if (positives === 0)
+    const sets = trainingSets(table, t, options);
+    if (sets.trainPositives === 0)
       throw new RangeError(
         `no fraud label is known in the training window of ${new Date(t).toISOString()}: widen trainDays or move the test period later`,
       );
-    const trainSet = gather(table, split.train);
-    const validSet = split.valid.length > 0 ? gather(table, split.valid) : undefined;
-    const forest = await trainer(trainSet, validSet, { trainedAtMs: t, round });
+    const trained = await trainer(sets.train, sets.valid, { trainedAtMs: t, round });
+    const forest = compileForest(trained);
 
     // Calibration and the alert threshold come from the validation period (the training
     // rows when there is none): never from the rows being scored.
-    const fitRows = validSet ?? trainSet;
-    const fitMargins = new Float64Array(fitRows.labels.length);
-    for (let i = 0; i < fitMargins.length; i++) {
-      for (let f = 0; f < x.length; f++) x[f] = (fitRows.columns[f] as Float64Array)[i] as number;
-      fitMargins[i] = predictMargin(forest, x);
-    }
+    const fitRows = sets.valid ?? sets.train;
+    const fitMargins = forest.marginsColumns(fitRows.columns);
     const calibrator: Calibrator | undefined =
       options.calibration === 'none'
         ? undefined
         : fitCalibrator(options.calibration, fitMargins, fitRows.labels);
     // The daily budget as a share of the events of a day, estimated on the same rows. The
     // threshold is on the margin: a rate only depends on the order, which calibration keeps.
-    const fitDays = validSet ? options.validDays : options.trainDays - options.validDays;
+    const fitDays = sets.valid ? options.validDays : options.trainDays - options.validDays;
     const alertRate = Math.min(1, (options.budget * fitDays) / Math.max(1, fitRows.labels.length));
     const threshold = thresholdForAlertRate(fitMargins, alertRate);
 
+    // The rows of this round: the table is in time order, so they are one run of rows.
     const roundEnd = Math.min(t + stepMs, toMs);
-    let scored = 0;
-    for (let k = 0; k < testRows.length; k++) {
-      const i = testRows[k] as number;
-      const at = table.atMs[i] as number;
-      if (at < t || at >= roundEnd) continue;
-      for (let f = 0; f < x.length; f++) x[f] = (table.columns[f] as Float64Array)[i] as number;
-      const m = predictMargin(forest, x);
-      margins[k] = m;
+    const lo = firstRowAt(table, t);
+    const hi = firstRowAt(table, roundEnd);
+    const roundRows = new Uint32Array(hi - lo);
+    for (let i = 0; i < roundRows.length; i++) roundRows[i] = lo + i;
+    const roundMargins = forest.marginsColumns(gather(table, roundRows).columns);
+    for (let r = 0; r < roundRows.length; r++) {
+      const k = lo + r - start;
+      const m = roundMargins[r] as number;
       // Rankings use the model's own order: isotonic calibration makes steps, and ties
       // would blur precision at the top, which is what an alert budget reads.
       scores[k] = 1 / (1 + Math.exp(-m));
       calibrated[k] = calibrator ? calibrator.apply(m) : (scores[k] as number);
       modelFlags[k] = m >= threshold ? 1 : 0;
-      scored++;
     }
     rounds.push({
       trainedAtMs: t,
-      trainRows: split.train.length,
-      trainPositives: positives,
-      validRows: split.valid.length,
-      latestLabelKnownAtMs: latestKnown,
-      scoredRows: scored,
-      trees: forest.roots.length,
+      trainRows: sets.trainRows,
+      trainPositives: sets.trainPositives,
+      validRows: sets.validRows,
+      latestLabelKnownAtMs: sets.latestLabelKnownAtMs,
+      scoredRows: roundRows.length,
+      trees: trained.roots.length,
     });
   }
   options.onRound?.(totalRounds, totalRounds);

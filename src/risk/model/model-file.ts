@@ -10,10 +10,10 @@ import {
   type RiskThresholds,
   thresholdsForAlertRates,
 } from './calibrate.ts';
-import type { Dataset } from './evaluate.ts';
-import { type Forest, ForestFormatError, predictMargin, sigmoid } from './forest.ts';
+import type { Dataset, TrainingSets } from './evaluate.ts';
+import { type Forest, ForestFormatError, sigmoid } from './forest.ts';
 import { forestFromJSON, forestToJSON } from './forest-json.ts';
-import { type CompiledForest, compileForest } from './infer.ts';
+import { type CompiledForest, compileForest, predictMargins } from './infer.ts';
 import { topContributions } from './shap.ts';
 import { AMOUNT_FEATURE, vectorize } from './vector.ts';
 
@@ -66,19 +66,21 @@ export interface BuildModelArgs {
   source: string;
 }
 
-/** The margins of a dataset's rows. */
-function margins(forest: Forest, set: Dataset): Float64Array {
-  const x = new Float64Array(set.features.length);
-  const out = new Float64Array(set.labels.length);
-  for (let i = 0; i < out.length; i++) {
-    for (let f = 0; f < x.length; f++) x[f] = (set.columns[f] as Float64Array)[i] as number;
-    out[i] = predictMargin(forest, x);
-  }
-  return out;
+/** The part of a model file's record that comes from its training sets. */
+export function trainingFacts(
+  sets: TrainingSets,
+): Pick<BuildModelArgs, 'calibrationSet' | 'trainFromMs' | 'trainToMs' | 'rows' | 'positives'> {
+  return {
+    calibrationSet: sets.valid ?? sets.train,
+    trainFromMs: sets.fromMs,
+    trainToMs: sets.toMs,
+    rows: sets.trainRows + sets.validRows,
+    positives: sets.positives,
+  };
 }
 
 export function buildModelFile(a: BuildModelArgs): ModelFile {
-  const m = margins(a.forest, a.calibrationSet);
+  const m = predictMargins(a.forest, a.calibrationSet.columns);
   let positives = 0;
   for (const l of a.calibrationSet.labels) positives += l;
   // Isotonic calibration needs both classes in the calibration period; Platt copes with few.

@@ -518,15 +518,17 @@ export class ModelRegistry implements ModelPublisher, RiskModel {
     const own = this.serving.champions.get(event.type);
     const general = this.serving.champions.get('all');
     const champion = own ?? (general?.appliesTo(event.type) ? general : undefined);
-    const shadow: NonNullable<ModelOutput['shadow']> = [];
+    // Most decisions have no challenger to score: no list is made for them.
+    let shadow: NonNullable<ModelOutput['shadow']> | undefined;
     for (const c of this.serving.challengers) {
       if (!c.appliesTo(event.type)) continue;
       const out = c.score(features, event);
+      shadow ??= [];
       shadow.push({ name: c.name, score: Math.round(out.score * 1e6) / 1e6, level: out.level });
     }
-    if (!champion) return shadow.length > 0 ? { score: 0, level: 'low', shadow, shadowOnly: true } : null;
+    if (!champion) return shadow ? { score: 0, level: 'low', shadow, shadowOnly: true } : null;
     const out = champion.score(features, event);
-    return shadow.length > 0 ? { ...out, name: champion.name, shadow } : { ...out, name: champion.name };
+    return shadow ? { ...out, name: champion.name, shadow } : { ...out, name: champion.name };
   }
 
   /** Reads what serves now; a failed read keeps the last snapshot (and is logged). */

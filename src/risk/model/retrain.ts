@@ -2,9 +2,9 @@ import { sql } from 'kysely';
 import type { Db } from '../../platform/db.ts';
 import type { Logger } from '../../platform/logger.ts';
 import type { FeatureValue } from '../features/compute.ts';
-import { DAY_MS, gather, trainingRows } from './evaluate.ts';
+import { DAY_MS, trainingSets } from './evaluate.ts';
 import { type GbdtParams, trainSync } from './gbdt.ts';
-import { buildModelFile, MONEY_MOVEMENT_TYPES } from './model-file.ts';
+import { buildModelFile, MONEY_MOVEMENT_TYPES, trainingFacts } from './model-file.ts';
 import { type FeatureTable, PayerIndex } from './table.ts';
 import { DEFAULT_MODEL_FEATURES, vectorize } from './vector.ts';
 
@@ -119,17 +119,14 @@ export async function retrainFromDecisions(db: Db, o: RetrainOptions): Promise<R
     labelDelayMs: o.labelDelayDays * DAY_MS,
     features: o.features,
   });
-  const split = trainingRows(table, asOfMs, {
+  const sets = trainingSets(table, asOfMs, {
     labelDelayDays: o.labelDelayDays,
     trainDays: o.trainDays,
     validDays: o.validDays,
   });
-  const train = gather(table, split.train);
-  const valid = split.valid.length > 0 ? gather(table, split.valid) : undefined;
-  const sum = (l: Uint8Array | undefined) => (l ? l.reduce((a, b) => a + b, 0) : 0);
-  const positives = sum(train.labels) + sum(valid?.labels);
-  const rows = split.train.length + split.valid.length;
-  if (positives < RETRAIN_MIN_POSITIVES || sum(train.labels) === 0)
+  const { positives } = sets;
+  const rows = sets.trainRows + sets.validRows;
+  if (positives < RETRAIN_MIN_POSITIVES || sets.trainPositives === 0)
     return {
       trained: false,
       reason: `${positives} fraud labels known in the window (at least ${RETRAIN_MIN_POSITIVES} needed)`,
@@ -145,21 +142,12 @@ export async function retrainFromDecisions(db: Db, o: RetrainOptions): Promise<R
     ...o.params,
   };
   const t0 = performance.now();
-  const { forest } = trainSync(train, params, { validation: valid });
+  const { forest } = trainSync(sets.train, params, { validation: sets.valid });
   const file = buildModelFile({
     name: o.name,
     forest,
-    calibrationSet: valid ?? train,
     trainedAtMs: asOfMs,
-    trainFromMs: table.atMs[split.train[0] ?? 0] ?? asOfMs,
-    trainToMs:
-      table.atMs[
-        (split.valid.length > 0
-          ? split.valid[split.valid.length - 1]
-          : split.train[split.train.length - 1]) ?? 0
-      ] ?? asOfMs,
-    rows,
-    positives,
+    ...trainingFacts(sets),
     params,
     seconds: (performance.now() - t0) / 1000,
     source: `Bulwark decisions and labels, ${o.trainDays} days before ${o.now.toISOString().slice(0, 10)} (labels after ${o.labelDelayDays} days)`,

@@ -1,7 +1,8 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { requestApproval } from '../../access/approval-request.ts';
 import type { ApprovalService } from '../../access/approvals.ts';
-import { actorOf, requestMetaOf, staffOf } from '../../access/principal.ts';
+import { actorOf, requestMetaOf } from '../../access/principal.ts';
 import { AppError } from '../../platform/errors.ts';
 import { type App, IdempotencyHeaders, idempotencyOf, sendStored } from '../../platform/http.ts';
 import { MODEL_FILE_MAX_BYTES, MODEL_SCOPES, type ModelRegistry } from './registry.ts';
@@ -35,18 +36,12 @@ const Status = Type.Union([
  */
 export function registerModelRoutes(app: App, deps: ModelRouteDeps): void {
   const { registry, approvals } = deps;
-  const requestChange = async (
+  const requestChange = (
     req: FastifyRequest,
     reply: FastifyReply,
     input: { modelId: string; status: 'champion' | 'retired' },
     reason: string,
-  ) => {
-    const r = await approvals.request('risk.model.change', input, reason, staffOf(req), {
-      ...requestMetaOf(req),
-      idem: idempotencyOf(req),
-    });
-    return sendStored(reply, r.response, r.replayed);
-  };
+  ) => requestApproval(approvals, req, reply, 'risk.model.change', input, reason);
 
   app.get(
     '/v1/risk/models',

@@ -1,8 +1,9 @@
 import { isCelError } from '@bufbuild/cel';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { requestApproval } from '../../access/approval-request.ts';
 import type { ApprovalService } from '../../access/approvals.ts';
-import { actorOf, requestMetaOf, staffOf } from '../../access/principal.ts';
+import { actorOf, requestMetaOf } from '../../access/principal.ts';
 import { AppError } from '../../platform/errors.ts';
 import { type App, IdempotencyHeaders, idempotencyOf, sendStored } from '../../platform/http.ts';
 import { compileExpression } from './compile.ts';
@@ -109,18 +110,12 @@ function eventOf(body: {
  */
 export function registerRuleRoutes(app: App, deps: RuleRouteDeps): void {
   const { store, engine, approvals } = deps;
-  const requestPublication = async (
+  const requestPublication = (
     req: FastifyRequest,
     reply: FastifyReply,
     input: { ruleId: string; version: number; state: 'active' | 'retired' },
     reason: string,
-  ) => {
-    const r = await approvals.request('risk.rule.publish', input, reason, staffOf(req), {
-      ...requestMetaOf(req),
-      idem: idempotencyOf(req),
-    });
-    return sendStored(reply, r.response, r.replayed);
-  };
+  ) => requestApproval(approvals, req, reply, 'risk.rule.publish', input, reason);
 
   app.get(
     '/v1/risk/rules',
