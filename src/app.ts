@@ -6,6 +6,9 @@ import { installGuard, type RouteAuth } from './access/guard.ts';
 import { registerAccessRoutes } from './access/routes.ts';
 import { DEFAULT_STAFF_TIMES, StaffService } from './access/staff.ts';
 import { TokenService } from './access/tokens.ts';
+import { Reserve } from './cases/reserve.ts';
+import { registerCaseRoutes } from './cases/routes.ts';
+import { CaseService } from './cases/service.ts';
 import { registerConsoleRoutes } from './console-api/routes.ts';
 import { CustomerAccounts } from './identity/accounts.ts';
 import { TotpFactors } from './identity/factors.ts';
@@ -21,6 +24,9 @@ import { WebAuthnService } from './identity/webauthn.ts';
 import { registerLedgerRoutes } from './ledger/routes.ts';
 import { LedgerService } from './ledger/service.ts';
 import { LedgerWriter } from './ledger/writer.ts';
+import { loadNotifySettings } from './notify/config.ts';
+import { NotifyModule } from './notify/module.ts';
+import { registerNotifyRoutes } from './notify/routes.ts';
 import { SwitchableClock } from './platform/clock.ts';
 import type { Config } from './platform/config.ts';
 import { type DbHandle, openDatabase } from './platform/db.ts';
@@ -36,6 +42,7 @@ import { FeatureComputer } from './risk/features/compute.ts';
 import { DbProfileSource } from './risk/features/db-profile.ts';
 import { IpRegionTable } from './risk/geo.ts';
 import { rebuildVelocity } from './risk/history.ts';
+import { applyFraudLabels } from './risk/labels.ts';
 import { DEFAULT_LIMIT_POLICY, type LimitPolicyConfig, LimitPolicyGate } from './risk/limit-policy.ts';
 import { ModelRegistry } from './risk/model/registry.ts';
 import { registerModelRoutes } from './risk/model/routes.ts';
@@ -48,11 +55,13 @@ import { MemoryVelocityStore } from './risk/velocity/memory-store.ts';
 import type { VelocityStore } from './risk/velocity/store.ts';
 import { keyProviderFromEnv, keyProviderFromFile } from './security/keys.ts';
 import { Vault } from './security/vault.ts';
+import { registerSupportRoutes } from './support/routes.ts';
+import { SupportService } from './support/service.ts';
 import { SimulatedChannel } from './wallet/channels.ts';
 import { Directory } from './wallet/directory.ts';
 import { FundingService } from './wallet/funding.ts';
 import { registerWalletRoutes } from './wallet/routes.ts';
-import { WalletService } from './wallet/service.ts';
+import { holdRejected, WalletService } from './wallet/service.ts';
 import { registerConsole } from './web/static.ts';
 
 export interface Bulwark {
@@ -100,6 +109,17 @@ export interface Bulwark {
   rules: RuleStore;
   /** The live rule set, compiled; `evaluate(event, features, at)` for the risk engine. */
   ruleEngine: RuleEngine;
+  // notify: interface
+  /** Notifications: inboxes, webhooks to the operator's systems, e-mail. */
+  notify: NotifyModule;
+  // cases: interface
+  /** Alerts and cases: intake from held and frozen decisions, the queue, case work and its decisions. */
+  cases: CaseService;
+  /** The risk compensation reserve: funding from fees, payouts to users. */
+  reserve: Reserve;
+  // support: interface
+  /** Disputes, feedback and complaints, self-service scam reports and customer education. */
+  support: SupportService;
   /** Every API route with what it requires (permission, customer-only or public). */
   routeAuth: RouteAuth[];
   /** Request lines are logged while this is on (serve turns it on once the demo data is loaded). */
@@ -293,6 +313,40 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     { ttlS: config.approvalTtlS },
   );
 
+  // cases: build
+  const reserve = new Reserve(
+    { db, ledger, clock, log },
+    { feeShareBps: Math.min(config.reserveFeeShareBps, 10_000) },
+  );
+  const cases = new CaseService(
+    { db, clock, log, ledger, wallet, funding, engine, approvals, reserve },
+    {
+      attachmentMaxBytes: config.caseAttachmentMaxBytes,
+      compensationApprovalMinor: BigInt(config.compensationApprovalMinor),
+    },
+  );
+  // notify: build
+  // Events become inbox items, e-mails and webhook calls; delivery runs from the maintenance round on.
+  const notify = new NotifyModule({
+    db,
+    bus: relay,
+    vault,
+    clock,
+    log,
+    settings: loadNotifySettings(process.env),
+    emailOf: async (customerId) => (await accounts.contacts(customerId)).email,
+  });
+  // support: build
+  const support = new SupportService({
+    db,
+    ledger,
+    wallet,
+    reserve,
+    clock,
+    log,
+    fraudLabelled: (ids, at) => applyFraudLabels(db, engine, ids, at),
+  });
+
   const requestLogging = { enabled: options.logRequests ?? false };
   const app = await createHttp({
     logger: log,
@@ -341,6 +395,12 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
   registerRiskRoutes(app, { db, engine, stepUp });
   registerBacktestRoutes(app, { service: backtests });
   registerModelRoutes(app, { registry: models, approvals });
+  // cases: routes
+  registerCaseRoutes(app, { cases, reserve });
+  // notify: routes
+  registerNotifyRoutes(app, { notify });
+  // support: routes
+  registerSupportRoutes(app, { support });
   // The console (web/dist) last, so every API route is matched before its fallback page.
   await registerConsole(app);
   await app.ready();
@@ -363,13 +423,30 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     for (const holdId of await ledger.expiredHoldIds(now, 500)) {
       const hold = await ledger.getHold(holdId);
       if (hold.kind === 'withdrawal') continue;
-      const r = await writer.submit({ type: 'voidHold', holdId, expire: true, reason: 'expired' });
+      const owner = (await ledger.ownerOf(hold.accountId)) ?? '';
+      const r = await writer.submit({
+        type: 'voidHold',
+        holdId,
+        expire: true,
+        reason: 'expired',
+        events: () => [holdRejected(hold, owner, 'expired')],
+      });
       if (!r.replayed && r.outcome.ok) expiredHolds++;
     }
     const settledWithdrawals = await funding.sweepWithdrawals(now);
     // A key rotation run from the CLI adds a data-key version; pick it up so new values use it.
     await vault.reload(db, keyProvider);
     await approvals.expireDue();
+    // cases: maintenance
+    // Held and frozen decisions become alerts; the reserve gets its share of new fees.
+    await cases.intakeDecisions();
+    await cases.releaseRejectedCompensations();
+    await reserve.sweepFees();
+    // notify: maintenance
+    await notify.maintenance();
+    // support: maintenance
+    // Feedback unanswered for 24 h is escalated and overdue disputes are marked, once each.
+    await support.runDue(now);
     // A BLOCK_AND_FREEZE whose freeze a crash interrupted is finished here.
     await wallet.enforcePendingFreezes();
     // Delivered outbox rows are kept a day for inspection, then removed in bounded chunks.
@@ -416,6 +493,13 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
     routeAuth,
     clock,
     requestLogging,
+    // notify: members
+    notify,
+    // cases: members
+    cases,
+    reserve,
+    // support: members
+    support,
     runMaintenance,
     startBackground() {
       relay.start();
@@ -464,6 +548,8 @@ export async function buildBulwark(options: BuildOptions): Promise<Bulwark> {
       for (const t of timers) clearInterval(t);
       await channel.close();
       await backtests.close();
+      // notify: close
+      await notify.close();
       await app.close();
       await writer.close();
       await relay.stop();

@@ -157,6 +157,13 @@ export class ApprovalService {
     for (const a of actions) this.actions.set(a.name, a);
   }
 
+  /** Adds an action a module defines for itself (e.g. the cases module's compensation above its threshold). */
+  register(action: RegisteredAction): void {
+    if (this.actions.has(action.name))
+      throw new Error(`approval action ${action.name} is already registered`);
+    this.actions.set(action.name, action);
+  }
+
   actionNames(): string[] {
     return [...this.actions.keys()];
   }

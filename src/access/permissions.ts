@@ -53,6 +53,17 @@ export const PERMISSIONS = {
   'model.write':
     'Register model versions, put them in shadow (challenger) or take them out, retire versions that do not serve',
   'model.publish': 'Make a model version the champion, or retire the champion (maker-checker)',
+  'case.read': 'Read alerts, cases, disputes and feedback with their evidence and timelines',
+  'case.work':
+    'Work alerts and cases: take them, write notes, attach files, move them through their states, decide holds from them, close them with a disposition',
+  'case.manage': 'Assign alerts and cases to others and act on cases assigned to someone else',
+  'feedback.respond': "Answer users' feedback and complaints",
+  'compensation.pay':
+    'Compensate a user from the risk reserve for a loss on a case (maker-checker above the threshold)',
+  'reserve.read': "Read the risk compensation reserve's balance, inflows and payouts",
+  'reserve.fund': 'Move platform revenue into the risk compensation reserve',
+  'notify.read': 'Read notification deliveries: webhook log, e-mail outbox',
+  'notify.manage': 'Manage webhook endpoints and redeliver notifications',
 } as const;
 export type Permission = keyof typeof PERMISSIONS;
 
@@ -61,7 +72,15 @@ const READ_CUSTOMERS: Permission[] = ['customer.read', 'merchant.read', 'account
 const STAFF_READ: Permission[] = [...READ_CUSTOMERS, 'dashboard.read'];
 
 export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
-  support: [...STAFF_READ, 'customer.security', 'owner.freeze', 'pii.reveal', 'approval.read'],
+  support: [
+    ...STAFF_READ,
+    'customer.security',
+    'owner.freeze',
+    'pii.reveal',
+    'approval.read',
+    'case.read',
+    'feedback.respond',
+  ],
   analyst: [
     ...STAFF_READ,
     'customer.security',
@@ -78,6 +97,11 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'model.read',
     'model.write',
     'model.publish',
+    'case.read',
+    'case.work',
+    'feedback.respond',
+    'compensation.pay',
+    'reserve.read',
   ],
   compliance: [
     ...STAFF_READ,
@@ -94,6 +118,12 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'risk.label',
     'model.read',
     'model.publish',
+    'case.read',
+    'case.work',
+    'case.manage',
+    'feedback.respond',
+    'compensation.pay',
+    'reserve.read',
   ],
   auditor: [
     ...STAFF_READ,
@@ -103,6 +133,9 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'staff.read',
     'rule.read',
     'model.read',
+    'case.read',
+    'reserve.read',
+    'notify.read',
   ],
   operations: [
     ...STAFF_READ,
@@ -113,8 +146,21 @@ export const ROLE_PERMISSIONS: Record<Role, readonly Permission[]> = {
     'ledger.adjust',
     'limits.raise',
     'approval.read',
+    'reserve.read',
+    'reserve.fund',
+    'notify.read',
+    'notify.manage',
   ],
-  admin: [...STAFF_READ, 'staff.read', 'staff.manage', 'apiclient.manage', 'approval.read', 'audit.read'],
+  admin: [
+    ...STAFF_READ,
+    'staff.read',
+    'staff.manage',
+    'apiclient.manage',
+    'approval.read',
+    'audit.read',
+    'notify.read',
+    'notify.manage',
+  ],
   integrator: [
     'customer.create',
     'customer.read',

@@ -1,12 +1,10 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { sql } from 'kysely';
 import { Type } from 'typebox';
 import type { ClientInfo } from '../identity/sessions.ts';
-import type { StoredResponse } from '../ledger/commands.ts';
+import { createOnce } from '../platform/create-once.ts';
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { type App, idempotencyOf, sendStored } from '../platform/http.ts';
-import { type IdempotencyContext, lookupIdempotent } from '../platform/idempotency.ts';
 import { queryAudit, verifyAudit } from '../security/audit.ts';
 import { Problem } from '../wallet/schemas.ts';
 import type { ApiClientService } from './api-clients.ts';
@@ -605,36 +603,4 @@ export function registerAccessRoutes(app: App, deps: AccessRouteDeps): void {
     },
     async (req) => apiClients.revoke(req.params.id, actorOf(req), req.body.reason, requestMetaOf(req)),
   );
-}
-
-/**
- * Idempotency for a creation whose answer holds a secret shown once: the key is claimed
- * first, the creation commits on its own, and the stored answer leaves the secret out. A
- * retry gets the stored answer; a retry while the first is still running gets a conflict.
- */
-async function createOnce(
-  db: Db,
-  idem: IdempotencyContext,
-  create: () => Promise<{ stored: StoredResponse; fresh: StoredResponse }>,
-): Promise<{ replayed: boolean; response: StoredResponse }> {
-  const claimed = await sql<{ key: string }>`
-    insert into idempotency_keys (scope, key, request_hash) values (${idem.scope}, ${idem.key}, ${idem.requestHash})
-    on conflict do nothing returning key`.execute(db);
-  if (claimed.rows.length === 0) return { replayed: true, response: await lookupIdempotent(db, idem) };
-  let made: { stored: StoredResponse; fresh: StoredResponse };
-  try {
-    made = await create();
-  } catch (err) {
-    await db
-      .deleteFrom('idempotency_keys')
-      .where('scope', '=', idem.scope)
-      .where('key', '=', idem.key)
-      .where('status_code', 'is', null)
-      .execute();
-    throw err;
-  }
-  await sql`update idempotency_keys set status_code = ${made.stored.statusCode},
-      response = ${JSON.stringify(made.stored.body)}::jsonb
-    where scope = ${idem.scope} and key = ${idem.key}`.execute(db);
-  return { replayed: false, response: made.fresh };
 }

@@ -37,6 +37,22 @@ export const RULES = {
   adjustment_credit: (amount: bigint, p: Params) => [leg(p, 'custody', amount), leg(p, 'wallet', -amount)],
   /** An approved manual correction that takes from a wallet; custody shrinks with it. */
   adjustment_debit: (amount: bigint, p: Params) => [leg(p, 'wallet', amount), leg(p, 'custody', -amount)],
+  /**
+   * Earmarks platform fee revenue for the risk compensation reserve (风险补偿). Both are the
+   * platform's own money; the cash stays where the fees are (the settlement pool).
+   */
+  reserve_funding: (amount: bigint, p: Params) => [leg(p, 'fee', amount), leg(p, 'reserve', -amount)],
+  /**
+   * Pays a user from the reserve (compensation, or a dispute's provisional credit): the
+   * reserve shrinks, the wallet grows, and the same cash moves from the platform's
+   * settlement pool into segregated custody, so custody still equals what customers hold.
+   */
+  compensation: (amount: bigint, p: Params) => [
+    leg(p, 'reserve', amount),
+    leg(p, 'wallet', -amount),
+    leg(p, 'custody', amount),
+    leg(p, 'settlement', -amount),
+  ],
 } as const satisfies Record<string, (amount: bigint, params: Params) => Leg[]>;
 
 export type RuleName = keyof typeof RULES;

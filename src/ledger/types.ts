@@ -40,6 +40,9 @@ export const ENTRY_KINDS = [
   'fee',
   'reversal',
   'adjustment',
+  'reserve_funding',
+  'compensation',
+  'provisional_credit',
 ] as const;
 export type EntryKind = (typeof ENTRY_KINDS)[number];
 

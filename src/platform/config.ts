@@ -52,6 +52,12 @@ export interface Config {
   modelRetrainDays: number;
   /** An IP region table (CSV: start_ip,end_ip,country,region,lat,lon) for events without a position. */
   ipRegionFile: string | undefined;
+  /** Share of fee revenue the maintenance round moves into the risk compensation reserve, in basis points. */
+  reserveFeeShareBps: number;
+  /** Compensations above this many minor units need a second person (maker-checker). */
+  compensationApprovalMinor: number;
+  /** Largest file accepted on a case, in bytes. */
+  caseAttachmentMaxBytes: number;
 }
 
 function intFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
@@ -87,6 +93,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     riskDeadlineMs: intFromEnv(env, 'RISK_DEADLINE_MS', 50),
     modelRetrainDays: intFromEnv(env, 'BULWARK_MODEL_RETRAIN_DAYS', 7),
     ipRegionFile: env.BULWARK_IP_REGIONS || undefined,
+    reserveFeeShareBps: intFromEnv(env, 'BULWARK_RESERVE_FEE_SHARE_BPS', 1000),
+    compensationApprovalMinor: intFromEnv(env, 'BULWARK_COMPENSATION_APPROVAL_MINOR', 50_000),
+    caseAttachmentMaxBytes: intFromEnv(env, 'BULWARK_CASE_ATTACHMENT_MAX_BYTES', 5 * 1024 * 1024),
     kycTiersJson: env.BULWARK_KYC_TIERS || undefined,
     passwordCostLn: intFromEnv(env, 'PASSWORD_COST_LN', 15),
     kycDeadlineMs: intFromEnv(env, 'KYC_DEADLINE_MS', 3000),

@@ -82,6 +82,74 @@ export const ERRORS = {
   RISK_RULE_STATE: { status: 409, title: 'The rule version is not in a state that allows this.' },
   // end risk rules
 
+  // cases
+  ALERT_NOT_FOUND: { status: 404, title: 'The alert does not exist.' },
+  CASE_NOT_FOUND: { status: 404, title: 'The case does not exist.' },
+  CASE_TRANSITION: { status: 409, title: 'The case cannot move to that state from its current one.' },
+  CASE_CONFLICT: {
+    status: 409,
+    title: 'The case was changed by someone else since you read it; reload it and try again.',
+  },
+  CASE_NOT_ASSIGNED: { status: 403, title: 'The case is assigned to someone else.' },
+  CASE_CLOSED: { status: 409, title: 'The case is closed; reopen it first.' },
+  CASE_DISPOSITION_REQUIRED: {
+    status: 422,
+    title: 'Closing a risk case needs a disposition: confirmed fraud, false positive or inconclusive.',
+  },
+  CASE_ASSIGNEE_INVALID: {
+    status: 422,
+    title: 'The assignee is not an active staff user who can work cases.',
+  },
+  CASE_NOT_LINKED: {
+    status: 422,
+    title: 'The hold, withdrawal, account or transaction is not linked to this case.',
+  },
+  CASE_ATTACHMENT_TOO_LARGE: { status: 413, title: 'The attachment is larger than allowed.' },
+  CASE_ATTACHMENT_TYPE: { status: 415, title: 'Attachments of this type are not accepted.' },
+  CASE_ATTACHMENT_NOT_FOUND: { status: 404, title: 'The attachment does not exist.' },
+  CASE_LOSS_UNKNOWN: { status: 422, title: 'The case has no recorded loss to compensate; record it first.' },
+  CASE_COMPENSATION_EXCEEDS_LOSS: {
+    status: 422,
+    title: 'The compensation exceeds the loss recorded on the case.',
+  },
+  RESERVE_INSUFFICIENT: { status: 422, title: 'The risk reserve cannot cover this payment.' },
+  // end cases
+
+  // support (disputes, feedback, reports, education)
+  SUPPORT_DISPUTE_NOT_FOUND: { status: 404, title: 'The dispute does not exist.' },
+  SUPPORT_DISPUTE_EXISTS: { status: 409, title: 'This transaction has already been disputed.' },
+  SUPPORT_DISPUTE_NOT_ELIGIBLE: {
+    status: 422,
+    title: 'This transaction cannot be disputed for this reason.',
+  },
+  SUPPORT_DISPUTE_STATE: { status: 409, title: 'The dispute is not in a state that allows this.' },
+  SUPPORT_DISPUTE_REFUND_FAILED: {
+    status: 409,
+    title: 'The merchant refund could not be made; the dispute stays open and nothing was decided.',
+  },
+  SUPPORT_ATTACHMENT_TOO_LARGE: { status: 413, title: 'The attachment is larger than 5 MB.' },
+  SUPPORT_ATTACHMENT_TYPE: {
+    status: 415,
+    title: 'The attachment must be a PNG or JPEG image, a PDF document or plain text.',
+  },
+  SUPPORT_FEEDBACK_NOT_FOUND: { status: 404, title: 'The feedback does not exist.' },
+  SUPPORT_FEEDBACK_STATE: { status: 409, title: 'The feedback is not in a state that allows this.' },
+  SUPPORT_LIMIT_REACHED: {
+    status: 422,
+    title: 'A limit on disputes, attachments, feedback or reports was reached.',
+  },
+  // end support
+
+  // notify
+  NOTIFY_NOTIFICATION_NOT_FOUND: { status: 404, title: 'The notification does not exist.' },
+  NOTIFY_WEBHOOK_NOT_FOUND: { status: 404, title: 'The webhook endpoint does not exist.' },
+  NOTIFY_WEBHOOK_URL_INVALID: { status: 422, title: 'The webhook URL is not valid.' },
+  NOTIFY_WEBHOOK_LIMIT: { status: 422, title: 'The number of webhook endpoints is at its limit.' },
+  NOTIFY_TOPIC_UNKNOWN: { status: 422, title: 'A topic matches no notification topic.' },
+  NOTIFY_DELIVERY_NOT_FOUND: { status: 404, title: 'The delivery does not exist.' },
+  NOTIFY_DELIVERY_STATE: { status: 409, title: 'The delivery is not in a state that allows this.' },
+  // end notify
+
   AUTH_REQUIRED: { status: 401, title: 'Authentication is required.' },
   AUTH_TOKEN_INVALID: { status: 401, title: 'The access token is not valid.' },
   AUTH_TOKEN_EXPIRED: { status: 401, title: 'The access token has expired.' },

@@ -26,7 +26,20 @@ export type IdPrefix =
   | 'crd'
   | 'mdl'
   | 'mev'
-  | 'mdr';
+  | 'mdr'
+  // cases
+  | 'alt'
+  | 'cas'
+  | 'att'
+  | 'cmp'
+  // support: disputes, feedback
+  | 'dsp'
+  | 'fbk'
+  // notify
+  | 'ntf'
+  | 'whk'
+  | 'dlv'
+  | 'eml';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const POOL_BYTES = 4096;

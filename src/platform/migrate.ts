@@ -7,6 +7,9 @@ import * as m0004 from './migrations/0004_console.ts';
 import * as m0005 from './migrations/0005_rules.ts';
 import * as m0006 from './migrations/0006_engine.ts';
 import * as m0007 from './migrations/0007_models.ts';
+import * as m0008 from './migrations/0008_cases.ts';
+import * as m0009 from './migrations/0009_notify.ts';
+import * as m0010 from './migrations/0010_support.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -17,6 +20,9 @@ const MIGRATIONS: Record<string, Migration> = {
   '0005_rules': m0005,
   '0006_engine': m0006,
   '0007_models': m0007,
+  '0008_cases': m0008,
+  '0009_notify': m0009,
+  '0010_support': m0010,
 };
 
 class StaticProvider implements MigrationProvider {

@@ -1,9 +1,12 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { CaseTables } from '../cases/tables.ts';
+import type { NotifyTables } from '../notify/tables.ts';
+import type { SupportTables } from '../support/tables.ts';
 
 /** Column types of every table, for Kysely. Each module owns the tables named after it. */
-type Int8 = ColumnType<bigint, bigint | string, bigint | string>;
-type Timestamp = ColumnType<Date, Date | string, Date | string>;
-type Int8Default = ColumnType<bigint, bigint | string | undefined, bigint | string>;
+export type Int8 = ColumnType<bigint, bigint | string, bigint | string>;
+export type Timestamp = ColumnType<Date, Date | string, Date | string>;
+export type Int8Default = ColumnType<bigint, bigint | string | undefined, bigint | string>;
 type TimestampDefault = ColumnType<Date, Date | string | undefined, Date | string>;
 type Json<T extends object | null> = JSONColumnType<T, string, string>;
 
@@ -550,7 +553,7 @@ export interface RiskRuleSetHeadTable {
   updated_at: Timestamp;
 }
 
-export interface Database {
+export interface Database extends CaseTables, NotifyTables, SupportTables {
   platform_settings: PlatformSettingsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;

@@ -9,6 +9,10 @@ export type RiskEventType =
   | 'hold_release'
   /** A manual balance adjustment approved through maker-checker. */
   | 'adjustment'
+  /** Platform revenue earmarked for the risk compensation reserve. */
+  | 'reserve_funding'
+  /** A payment to a user from the risk reserve (compensation or a dispute's provisional credit). */
+  | 'compensation'
   // Account events: decided before they take effect, they move no money.
   | 'login'
   | 'registration'

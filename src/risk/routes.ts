@@ -10,7 +10,7 @@ import { contextFields, parseInstant } from '../wallet/risk-step.ts';
 import { EventContext, Problem } from '../wallet/schemas.ts';
 import { insertDecision } from './decision-store.ts';
 import type { RiskEngine } from './engine.ts';
-import { eventFromSnapshot } from './history.ts';
+import { applyFraudLabels, storeLabels } from './labels.ts';
 import { RULE_EVENT_TYPES } from './rules/schema.ts';
 
 export interface RiskRouteDeps {
@@ -184,69 +184,19 @@ export function registerRiskRoutes(app: App, deps: RiskRouteDeps): void {
       const p = principalOf(req);
       const source = `${p.type}:${p.id}`.slice(0, 80);
       const now = engine.now();
-      const labels = req.body.labels;
-      const ids = [...new Set(labels.map((l) => l.decisionId))];
-      const found = await db.selectFrom('risk_decisions').select('id').where('id', 'in', ids).execute();
-      if (found.length !== ids.length) {
-        const known = new Set(found.map((r) => r.id));
-        const missing = ids.find((id) => !known.has(id));
-        throw new AppError('RISK_LABEL_UNKNOWN_DECISION', `Decision ${missing} does not exist.`, {
-          decisionId: missing,
-        });
-      }
-      // Only a decision's first fraud label counts in the label features; a repeat or a
-      // second source confirming it is the same fraud.
-      const fraudIds = [...new Set(labels.filter((l) => l.label === 'fraud').map((l) => l.decisionId))];
-      const alreadyFraud = new Set(
-        fraudIds.length === 0
-          ? []
-          : (
-              await db
-                .selectFrom('risk_labels')
-                .select('decision_id')
-                .where('decision_id', 'in', fraudIds)
-                .where('label', '=', 'fraud')
-                .execute()
-            ).map((r) => r.decision_id),
-      );
-      const rows = labels.map((l) => ({
-        decision_id: l.decisionId,
+      const { stored, newFraud } = await storeLabels(
+        db,
+        req.body.labels.map((l) => ({
+          decisionId: l.decisionId,
+          label: l.label,
+          scenario: l.scenario,
+          reportedAt: l.reportedAt === undefined ? undefined : parseInstant(l.reportedAt, 'reportedAt'),
+        })),
         source,
-        label: l.label,
-        scenario: l.scenario ?? null,
-        reported_at: l.reportedAt === undefined ? now : parseInstant(l.reportedAt, 'reportedAt'),
-        created_at: now,
-      }));
-      // The last label of a decision in one call wins, as it would over several calls.
-      const byDecision = new Map(rows.map((r) => [r.decision_id, r]));
-      await db
-        .insertInto('risk_labels')
-        .values([...byDecision.values()])
-        .onConflict((oc) =>
-          oc.columns(['decision_id', 'source']).doUpdateSet((eb) => ({
-            label: eb.ref('excluded.label'),
-            scenario: eb.ref('excluded.scenario'),
-            reported_at: eb.ref('excluded.reported_at'),
-            created_at: eb.ref('excluded.created_at'),
-          })),
-        )
-        .execute();
-      const newFraud = fraudIds.filter(
-        (id) => !alreadyFraud.has(id) && byDecision.get(id)?.label === 'fraud',
+        now,
       );
-      if (newFraud.length > 0) {
-        const decided = await db
-          .selectFrom('risk_decisions')
-          .select(['event_type', 'subject_id', 'currency', 'amount_minor', 'input', 'event_at', 'created_at'])
-          .where('id', 'in', newFraud)
-          .execute();
-        for (const row of decided) {
-          const input = row.input as Record<string, unknown>;
-          const event = eventFromSnapshot({ ...row, input, t: row.event_at ?? row.created_at });
-          if (event) await engine.labelled(event, 'fraud', now);
-        }
-      }
-      return { stored: byDecision.size };
+      await applyFraudLabels(db, engine, newFraud, now);
+      return { stored };
     },
   );
 }

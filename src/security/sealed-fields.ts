@@ -18,6 +18,8 @@ export const SEALED_FIELDS: readonly SealedField[] = [
   { table: 'customer_kyc', key: 'customer_id', column: 'document_sealed' },
   { table: 'mfa_factors', key: 'id', column: 'secret_sealed' },
   { table: 'staff_users', key: 'id', column: 'email_sealed' },
+  { table: 'notify_webhooks', key: 'id', column: 'secret_sealed' },
+  { table: 'notify_emails', key: 'id', column: 'to_sealed' },
   // Platform secrets kept sealed (the access-token signing key); plain settings are skipped.
   { table: 'platform_settings', key: 'key', column: 'value' },
 ];

@@ -391,6 +391,7 @@ export class FundingService {
           now,
         ),
       ]);
+      await ctx.inTx?.(tx);
       approved = await getWithdrawal(tx, id);
       return { statusCode: 200, body: withdrawalView(approved) };
     });
@@ -443,16 +444,26 @@ export class FundingService {
       { before: { status: 'in_review' }, after: { status: 'rejected' }, reason },
       this.settings.clock.now(),
     );
-    return this.settleWithdrawal(w, 'rejected', 'REVIEW_REJECTED', reason, undefined, false, audit, {
-      ...ctx.idem,
-      render: (o) =>
-        o.ok
-          ? {
-              statusCode: 200,
-              body: { ...withdrawalView(w), status: 'rejected', failureCode: 'REVIEW_REJECTED' },
-            }
-          : problemResponse(o.error),
-    });
+    return this.settleWithdrawal(
+      w,
+      'rejected',
+      'REVIEW_REJECTED',
+      reason,
+      undefined,
+      false,
+      audit,
+      ctx.inTx,
+      {
+        ...ctx.idem,
+        render: (o) =>
+          o.ok
+            ? {
+                statusCode: 200,
+                body: { ...withdrawalView(w), status: 'rejected', failureCode: 'REVIEW_REJECTED' },
+              }
+            : problemResponse(o.error),
+      },
+    );
   }
 
   /** Verifies and applies a channel callback. Unsigned, stale or replayed callbacks are refused. */
@@ -583,6 +594,7 @@ export class FundingService {
     callback?: { channel: string; eventId: string },
     expire = false,
     audit?: AuditEvent,
+    also?: (tx: Tx) => Promise<void>,
     idempotency?: IdempotencySpec,
   ): Promise<SubmitResult> {
     const from = w.status;
@@ -614,6 +626,7 @@ export class FundingService {
             payload: { withdrawalId: w.id, failureCode },
           },
         ]);
+        await also?.(tx);
       },
       ...(idempotency ? { idempotency } : {}),
     });

@@ -9,7 +9,7 @@ import { AppError } from '../platform/errors.ts';
 import { type IdempotencyContext, runIdempotent } from '../platform/idempotency.ts';
 import { newId } from '../platform/ids.ts';
 import { applyBps, type Currency, parseAmountMinor, parseCurrency } from '../platform/money.ts';
-import { writeOutbox } from '../platform/outbox.ts';
+import { type OutboxEvent, writeOutbox } from '../platform/outbox.ts';
 import type { RiskDecision, RiskEvent } from '../risk/gate.ts';
 import { type ActorType, type AuditContext, appendAudit, auditOf } from '../security/audit.ts';
 import type { Directory } from './directory.ts';
@@ -42,6 +42,11 @@ export interface RequestContext {
   event?: EventContext | undefined;
   /** The operation and request a step-up proof is bound to, and the proof sent. */
   stepUp?: StepUpContext | undefined;
+  /**
+   * More writes in the action's own transaction (a review decided from a case writes the
+   * case's timeline with it); a throw here undoes the action. Used by hold and withdrawal decisions.
+   */
+  inTx?: ((tx: Tx) => Promise<void>) | undefined;
 }
 
 export interface WalletSettings {
@@ -410,9 +415,23 @@ export class WalletService {
       amount !== undefined && feeBps !== undefined
         ? { feeMinor: applyBps(amount, feeBps).toString() }
         : undefined;
+    const customerId = (await this.ledger.ownerOf(hold.accountId)) ?? '';
     return this.ledger.submit({
       type: 'postHold',
       holdId,
+      events: (o) => [
+        {
+          topic: 'wallet.hold.released',
+          aggregateId: holdId,
+          payload: {
+            holdId,
+            customerId,
+            amountMinor: (o.hold?.postedMinor ?? hold.amountMinor).toString(),
+            currency: hold.currency,
+            entryId: o.entry?.id ?? null,
+          },
+        },
+      ],
       reason: input.reason,
       ...(amount === undefined ? {} : { amountMinor: amount }),
       ...(metadata ? { metadata } : {}),
@@ -430,6 +449,7 @@ export class WalletService {
             this.settings.clock.now(),
           ),
         ]);
+        await ctx.inTx?.(tx);
       },
       idempotency: {
         ...ctx.idem,
@@ -446,10 +466,12 @@ export class WalletService {
     if (hold.kind === 'withdrawal') {
       throw new AppError('WALLET_WITHDRAWAL_STATE', 'Release a held withdrawal through its reject action.');
     }
+    const customerId = (await this.ledger.ownerOf(hold.accountId)) ?? '';
     return this.ledger.submit({
       type: 'voidHold',
       holdId,
       reason: input.reason,
+      events: () => [holdRejected(hold, customerId, input.reason)],
       inTx: async (tx) => {
         await appendAudit(tx, [
           auditOf(
@@ -460,6 +482,7 @@ export class WalletService {
             this.settings.clock.now(),
           ),
         ]);
+        await ctx.inTx?.(tx);
       },
       idempotency: {
         ...ctx.idem,
@@ -598,6 +621,25 @@ export class WalletService {
 }
 
 /** A movement that waits for an analyst before it is made (202, with the decision). */
+/** The event that tells a customer their held movement will not go through. */
+export function holdRejected(
+  hold: { id: string; amountMinor: bigint; currency: string },
+  customerId: string,
+  reason: string,
+): OutboxEvent {
+  return {
+    topic: 'wallet.hold.rejected',
+    aggregateId: hold.id,
+    payload: {
+      holdId: hold.id,
+      customerId,
+      amountMinor: hold.amountMinor.toString(),
+      currency: hold.currency,
+      reason,
+    },
+  };
+}
+
 export function awaitingReview(decision: RiskDecision): StoredResponse {
   return problemResponse(new AppError('RISK_REVIEW', decision.customerMessage ?? undefined), {
     decision: {

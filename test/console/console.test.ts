@@ -121,7 +121,12 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
       'Overview',
       'Customers',
       'Held movements',
+      'Alerts',
+      'Cases',
+      'Disputes',
+      'Feedback',
       'Ledger',
+      'Risk reserve',
       'Decisions',
       'Rules',
       'Back-tests',
@@ -242,7 +247,22 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
     await page.getByRole('heading', { name: '钱包' }).waitFor();
     await page.getByRole('navigation', { name: '功能区' }).getByRole('link').first().waitFor();
     const nav = await page.getByRole('navigation', { name: '功能区' }).getByRole('link').allTextContents();
-    expect(nav).toEqual(['总览', '客户', '待审资金', '账本', '风控决策', '规则', '回测', '模型', '审批']);
+    expect(nav).toEqual([
+      '总览',
+      '客户',
+      '待审资金',
+      '预警',
+      '案件',
+      '争议',
+      '意见反馈',
+      '账本',
+      '风险补偿金',
+      '风控决策',
+      '规则',
+      '回测',
+      '模型',
+      '审批',
+    ]);
     expect(await page.getByTestId(`wallet-${walletId}`).getByTestId('balance-posted').textContent()).toBe(
       '¥29,975.00',
     );
@@ -265,7 +285,16 @@ describe.skipIf(skipReason !== null)('risk operations console in Chromium', () =
       await tab.getByTestId(`wallet-${walletId}`).waitFor();
       await tab.getByRole('navigation', { name: 'Areas' }).getByRole('link').first().waitFor();
       const nav = await tab.getByRole('navigation', { name: 'Areas' }).getByRole('link').allTextContents();
-      expect(nav).toEqual(['Overview', 'Customers', 'Held movements', 'Approvals']);
+      expect(nav).toEqual([
+        'Overview',
+        'Customers',
+        'Held movements',
+        'Alerts',
+        'Cases',
+        'Disputes',
+        'Feedback',
+        'Approvals',
+      ]);
 
       await tab.getByRole('button', { name: 'Reveal Legal name' }).click();
       const dialog = tab.getByRole('dialog');

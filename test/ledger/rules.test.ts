@@ -19,6 +19,7 @@ function paramsFor(feeBps: number): Record<string, string> {
     settlement: 'acct_settlement',
     merchant: 'acct_merchant',
     fee: 'acct_fee',
+    reserve: 'acct_reserve',
     feeBps: String(feeBps),
   };
 }

@@ -157,6 +157,35 @@ export class ApiClient {
     return decodeOrThrow(decoder, await this.send('POST', path, { body, ...options }, true));
   }
 
+  /**
+   * A file the API serves as bytes (a case attachment). The token travels in a header, so
+   * a plain link cannot fetch it; failures come out as ApiError like every other call.
+   */
+  async download(path: string): Promise<Blob> {
+    await this.freshToken();
+    if (!this.tokens) throw new ApiError('SESSION_ENDED', 401, 'not signed in');
+    let res: Response;
+    try {
+      res = await this.fetchFn(this.url(path, undefined), {
+        method: 'GET',
+        headers: { authorization: `Bearer ${this.tokens.accessToken}` },
+        credentials: 'omit',
+        cache: 'no-store',
+      });
+    } catch (err) {
+      throw new ApiError('NETWORK', 0, err instanceof Error ? err.message : 'the server did not answer');
+    }
+    if (res.ok) return res.blob();
+    const text = await res.text().catch(() => '');
+    let body: unknown = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = null;
+    }
+    throw this.failed(problemToError(res.status, body, res.headers.get('retry-after')));
+  }
+
   private async send(
     method: string,
     path: string,

@@ -20,6 +20,17 @@ const Customers = page(() => import('../pages/Customers.tsx'), 'Customers');
 const CustomerDetail = page(() => import('../pages/CustomerDetail.tsx'), 'CustomerDetail');
 const Holds = page(() => import('../pages/Holds.tsx'), 'Holds');
 const HoldDetail = page(() => import('../pages/HoldDetail.tsx'), 'HoldDetail');
+const Alerts = page(() => import('../pages/Alerts.tsx'), 'Alerts');
+const Cases = page(() => import('../pages/Cases.tsx'), 'Cases');
+const CaseDetail = page(() => import('../pages/CaseDetail.tsx'), 'CaseDetail');
+const Reserve = page(() => import('../pages/Reserve.tsx'), 'Reserve');
+// support console
+const Disputes = page(() => import('../pages/Disputes.tsx'), 'Disputes');
+const DisputeDetail = page(() => import('../pages/DisputeDetail.tsx'), 'DisputeDetail');
+const Feedback = page(() => import('../pages/Feedback.tsx'), 'Feedback');
+const FeedbackDetail = page(() => import('../pages/FeedbackDetail.tsx'), 'FeedbackDetail');
+// notify console
+const Notifications = page(() => import('../pages/Notifications.tsx'), 'Notifications');
 const Ledger = page(() => import('../pages/Ledger.tsx'), 'Ledger');
 const EntryStory = page(() => import('../pages/EntryStory.tsx'), 'EntryStory');
 const Decisions = page(() => import('../pages/Decisions.tsx'), 'Decisions');
@@ -100,6 +111,80 @@ export function App() {
             element={
               <Allowed permission="account.read">
                 <HoldDetail />
+              </Allowed>
+            }
+          />
+          <Route
+            path="alerts"
+            element={
+              <Allowed permission="case.read">
+                <Alerts />
+              </Allowed>
+            }
+          />
+          <Route
+            path="cases"
+            element={
+              <Allowed permission="case.read">
+                <Cases />
+              </Allowed>
+            }
+          />
+          <Route
+            path="cases/:id"
+            element={
+              <Allowed permission="case.read">
+                <CaseDetail />
+              </Allowed>
+            }
+          />
+          {/* support console */}
+          <Route
+            path="disputes"
+            element={
+              <Allowed permission="case.read">
+                <Disputes />
+              </Allowed>
+            }
+          />
+          <Route
+            path="disputes/:id"
+            element={
+              <Allowed permission="case.read">
+                <DisputeDetail />
+              </Allowed>
+            }
+          />
+          <Route
+            path="feedback"
+            element={
+              <Allowed permission="case.read">
+                <Feedback />
+              </Allowed>
+            }
+          />
+          <Route
+            path="feedback/:id"
+            element={
+              <Allowed permission="case.read">
+                <FeedbackDetail />
+              </Allowed>
+            }
+          />
+          {/* notify console */}
+          <Route
+            path="notifications"
+            element={
+              <Allowed permission="notify.read">
+                <Notifications />
+              </Allowed>
+            }
+          />
+          <Route
+            path="reserve"
+            element={
+              <Allowed permission="reserve.read">
+                <Reserve />
               </Allowed>
             }
           />

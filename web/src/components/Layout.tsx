@@ -6,18 +6,27 @@ import { useAuth } from '../auth/session.tsx';
 import type { MessageKey } from '../i18n/en.ts';
 import { useI18n } from '../i18n/index.tsx';
 import { LanguageSwitch, ThemeToggle } from './Controls.tsx';
+import { InboxBell } from './notify/InboxBell.tsx';
 
 /** The console's areas; an area shows only to roles holding its permission. */
 export const AREAS: Array<{ to: string; label: MessageKey; permission: Permission | null }> = [
   { to: '/overview', label: 'nav.overview', permission: 'dashboard.read' },
   { to: '/customers', label: 'nav.customers', permission: 'customer.read' },
   { to: '/holds', label: 'nav.holds', permission: 'account.read' },
+  { to: '/alerts', label: 'nav.alerts', permission: 'case.read' },
+  { to: '/cases', label: 'nav.cases', permission: 'case.read' },
+  // support console
+  { to: '/disputes', label: 'nav.disputes', permission: 'case.read' },
+  { to: '/feedback', label: 'nav.feedback', permission: 'case.read' },
   { to: '/ledger', label: 'nav.ledger', permission: 'ledger.read' },
+  { to: '/reserve', label: 'nav.reserve', permission: 'reserve.read' },
   { to: '/decisions', label: 'nav.decisions', permission: 'ledger.read' },
   { to: '/rules', label: 'nav.rules', permission: 'rule.read' },
   { to: '/backtests', label: 'nav.backtests', permission: 'rule.read' },
   { to: '/models', label: 'nav.models', permission: 'model.read' },
   { to: '/approvals', label: 'nav.approvals', permission: 'approval.read' },
+  // notify console
+  { to: '/notifications', label: 'nav.notifications', permission: 'notify.read' },
   { to: '/audit', label: 'nav.audit', permission: 'audit.read' },
 ];
 
@@ -47,6 +56,7 @@ export function Layout() {
             </Title>
           </Group>
           <Group gap="sm" wrap="nowrap">
+            <InboxBell />
             <LanguageSwitch />
             <ThemeToggle />
           </Group>

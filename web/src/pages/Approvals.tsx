@@ -26,6 +26,7 @@ const ACTION_PERMISSION: Record<string, Permission> = {
   'staff.role.change': 'staff.manage',
   'risk.rule.publish': 'rule.publish',
   'risk.model.change': 'model.publish',
+  'compensation.pay': 'compensation.pay',
 };
 const ACTION_LABELS: Record<string, MessageKey> = {
   'owner.unfreeze': 'approvalAction.owner.unfreeze',
@@ -36,6 +37,7 @@ const ACTION_LABELS: Record<string, MessageKey> = {
   'staff.role.change': 'approvalAction.staff.role.change',
   'risk.rule.publish': 'approvalAction.risk.rule.publish',
   'risk.model.change': 'approvalAction.risk.model.change',
+  'compensation.pay': 'approvalAction.compensation.pay',
 };
 const STATUS_TABS: Record<Status, MessageKey> = {
   pending: 'status.pending',

@@ -24,6 +24,7 @@ import {
 } from '../api/rules.ts';
 import { useApi, useAuth } from '../auth/session.tsx';
 import { OutcomeBadge, PageHeader } from '../components/Common.tsx';
+import { PrecisionPanel } from '../components/cases/RulePrecision.tsx';
 import { RuleStateBadge, STATE_KEYS, VersionBadges } from '../components/rules/labels.tsx';
 import { Empty, ErrorState, Loading } from '../components/States.tsx';
 import { useI18n } from '../i18n/index.tsx';
@@ -87,6 +88,7 @@ export function Rules() {
         />
       </Group>
       <Stack>
+        <PrecisionPanel rules={list.data?.rules ?? []} />
         {list.isPending ? (
           <Loading />
         ) : list.isError ? (
