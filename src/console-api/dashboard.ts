@@ -24,10 +24,11 @@ export class Dashboard {
 
   async figures() {
     const now = this.clock.now();
-    const [movements, decisions, holds, approvals, custody, head] = await Promise.all([
+    const [movements, decisions, holds, alerts, approvals, custody, head] = await Promise.all([
       this.movements(now),
       this.decisions(now),
       this.holds(now),
+      this.alerts(now),
       this.db
         .selectFrom('approval_requests')
         .select((eb) => eb.fn.countAll<bigint>().as('n'))
@@ -42,6 +43,7 @@ export class Dashboard {
       movements,
       decisions,
       holds,
+      alerts,
       pendingApprovals: Number(approvals.n),
       custody: {
         ok: custody.ok,
@@ -131,6 +133,37 @@ export class Dashboard {
         amountMinor: BigInt(r.held).toString(),
       })),
       byAge: { underOneHour: recent, oneToTwentyFourHours: pending - recent - old, overTwentyFourHours: old },
+    };
+  }
+
+  /** Open alerts by age and severity, and how many are past their service level (the open-alert index). */
+  private async alerts(now: Date) {
+    const hourAgo = new Date(now.getTime() - HOUR_MS);
+    const dayAgo = new Date(now.getTime() - DAY_MS);
+    const rows = await sql<{ severity: string; n: bigint; recent: bigint; old: bigint; overdue: bigint }>`
+      select severity, count(*)::int8 as n,
+        count(*) filter (where created_at > ${hourAgo})::int8 as recent,
+        count(*) filter (where created_at <= ${dayAgo})::int8 as old,
+        count(*) filter (where due_at < ${now})::int8 as overdue
+      from alerts where status = 'open'
+      group by severity`.execute(this.db);
+    let open = 0;
+    let recent = 0;
+    let old = 0;
+    let overdue = 0;
+    const bySeverity = { critical: 0, high: 0, medium: 0, low: 0 };
+    for (const r of rows.rows) {
+      open += Number(r.n);
+      recent += Number(r.recent);
+      old += Number(r.old);
+      overdue += Number(r.overdue);
+      if (r.severity in bySeverity) bySeverity[r.severity as keyof typeof bySeverity] = Number(r.n);
+    }
+    return {
+      open,
+      overdue,
+      bySeverity,
+      byAge: { underOneHour: recent, oneToTwentyFourHours: open - recent - old, overTwentyFourHours: old },
     };
   }
 }

@@ -388,6 +388,21 @@ export const Dashboard = Type.Object({
       overTwentyFourHours: Type.Integer(),
     }),
   }),
+  alerts: Type.Object({
+    open: Type.Integer(),
+    overdue: Type.Integer({ description: 'Open alerts past their service-level deadline.' }),
+    bySeverity: Type.Object({
+      critical: Type.Integer(),
+      high: Type.Integer(),
+      medium: Type.Integer(),
+      low: Type.Integer(),
+    }),
+    byAge: Type.Object({
+      underOneHour: Type.Integer(),
+      oneToTwentyFourHours: Type.Integer(),
+      overTwentyFourHours: Type.Integer(),
+    }),
+  }),
   pendingApprovals: Type.Integer(),
   custody: Custody,
   chain: Type.Object({ seq: Type.String(), hash: Type.String() }),

@@ -66,6 +66,15 @@ export const Decision = Type.Object({
   outcome: Type.String({ examples: ['ALLOW'] }),
   reasonCodes: Type.Array(Type.String()),
   customerMessage: Type.Union([Type.String(), Type.Null()]),
+  tips: Type.Optional(
+    Type.Array(
+      Type.Object({
+        id: Type.String(),
+        title: Type.Object({ en: Type.String(), 'zh-CN': Type.String() }),
+      }),
+      { description: 'Security tips for the reasons of a held, challenged or refused movement.' },
+    ),
+  ),
 });
 
 /** What the client knows about the end user's action; the risk engine decides with it. */

@@ -3,6 +3,7 @@ import type { StatementLine } from '../ledger/service.ts';
 import type { Account, Entry, Hold } from '../ledger/types.ts';
 import { type AppError, problemFromError } from '../platform/errors.ts';
 import type { RiskDecision } from '../risk/gate.ts';
+import { tipsFor } from '../support/education.ts';
 
 /** API representations: every amount is an integer string of minor units. */
 
@@ -61,8 +62,21 @@ export function holdView(h: Hold) {
   };
 }
 
+/**
+ * A decision as its customer sees it. A movement that did not simply go through carries
+ * up to three security tips for its reasons (K6), in both languages; the full text is at
+ * `GET /v1/education/tips?reasonCodes=…`.
+ */
 export function decisionView(d: Pick<RiskDecision, 'id' | 'outcome' | 'reasonCodes' | 'customerMessage'>) {
-  return { id: d.id, outcome: d.outcome, reasonCodes: d.reasonCodes, customerMessage: d.customerMessage };
+  const view = {
+    id: d.id,
+    outcome: d.outcome,
+    reasonCodes: d.reasonCodes,
+    customerMessage: d.customerMessage,
+  };
+  if (d.outcome === 'ALLOW') return view;
+  const tips = tipsFor(d.reasonCodes);
+  return tips.length === 0 ? view : { ...view, tips: tips.map((t) => ({ id: t.id, title: t.title })) };
 }
 
 export function statementLineView(l: StatementLine) {

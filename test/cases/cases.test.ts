@@ -43,6 +43,10 @@ for (const target of DATABASES) {
     const heldTransfer = async (from = carol, amount = '2000000') => {
       const res = await api.transfer(from.walletId, bob.walletId, amount);
       expect(res.status, res.text).toBe(202);
+      // The customer gets security tips for the reasons, in both languages (K6).
+      const tips = arr(res.body, 'decision', 'tips');
+      expect(tips.length).toBeGreaterThan(0);
+      expect(tips[0]).toMatchObject({ title: { en: expect.any(String), 'zh-CN': expect.any(String) } });
       return { holdId: str(res.body, 'holdId'), decisionId: str(res.body, 'decision', 'id') };
     };
     const queueFor = async (subjectId: string) => {

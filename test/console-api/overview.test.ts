@@ -51,7 +51,9 @@ for (const target of DATABASES) {
       expect(asked.status, asked.text).toBe(202);
     });
 
-    it('counts the last hour per minute, the last day per outcome, pending holds, approvals, custody and chain', async () => {
+    it('counts the last hour per minute, the last day per outcome, pending holds, alerts, approvals, custody and chain', async () => {
+      // The held transfer becomes an alert (the maintenance round's intake).
+      expect(await bw().cases.intakeDecisions()).toBe(1);
       const body = await overview();
       expect(str(body, 'at')).toBe(t0.toISOString());
 
@@ -75,6 +77,11 @@ for (const target of DATABASES) {
       expect(at(body, 'holds')).toEqual({
         pending: 1,
         byCurrency: [{ currency: 'CNY', count: 1, amountMinor: '2000000' }],
+        byAge: { underOneHour: 1, oneToTwentyFourHours: 0, overTwentyFourHours: 0 },
+      });
+      expect(at(body, 'alerts')).toMatchObject({
+        open: 1,
+        overdue: 0,
         byAge: { underOneHour: 1, oneToTwentyFourHours: 0, overTwentyFourHours: 0 },
       });
       expect(at(body, 'pendingApprovals')).toBe(1);

@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { Logger } from 'pino';
 import { driveTraffic } from './driver.ts';
 import { TrafficSimulation } from './generate.ts';
@@ -41,6 +42,9 @@ export function startLiveTraffic(
   options: LiveTrafficOptions,
 ): LiveTraffic {
   const abort = new AbortController();
+  // Every request waiting for its rate slot listens on this signal (and stops listening when
+  // its slot comes): dozens at once is expected, not a leak.
+  setMaxListeners(0, abort.signal);
   const run = async () => {
     for (let round = 0; !abort.signal.aborted; round++) {
       const sim = new TrafficSimulation(
