@@ -17,6 +17,9 @@ import {
   PAGE_SIZE,
   reserveReport,
   rulePrecision,
+  SUBJECT_CASES_MAX,
+  subjectCaseQueries,
+  subjectCases,
   transitionsFrom,
 } from './cases.ts';
 import { DecodeError, decode } from './decode.ts';
@@ -386,6 +389,37 @@ describe('rule precision and the reserve', () => {
     expect(() =>
       decode(reserveReport, { currencies: [{ ...r.currencies[0], balanceMinor: '50.00' }] }),
     ).toThrow(/balanceMinor/);
+  });
+});
+
+describe("a customer's cases", () => {
+  const { alerts: _a, entities: _e, holds: _h, withdrawals: _w, timeline: _t, ...summary } = fullCase;
+
+  it('asks for the cases not closed and for the closed ones of the subject', () => {
+    const q = subjectCaseQueries(SUBJECT);
+    expect(q.open).toEqual({ subjectId: SUBJECT, limit: SUBJECT_CASES_MAX, offset: 0 });
+    expect(q.closed).toEqual({ subjectId: SUBJECT, limit: SUBJECT_CASES_MAX, offset: 0, status: 'closed' });
+  });
+
+  it('lists the open cases first, then the closed ones, and counts both', () => {
+    const open = decode(caseList, { total: 3, cases: [summary] });
+    const closed = decode(caseList, {
+      total: 1,
+      cases: [{ ...summary, id: 'cas_closed', status: 'closed', disposition: 'false_positive' }],
+    });
+    const all = subjectCases(open, closed);
+    expect(all.total).toBe(4);
+    expect(all.cases.map((c) => [c.status, c.disposition])).toEqual([
+      ['investigating', null],
+      ['closed', 'false_positive'],
+    ]);
+    noUndefined(all);
+  });
+
+  it('refuses a case whose disposition the console does not know', () => {
+    expect(() => decode(caseList, { total: 1, cases: [{ ...summary, disposition: 'maybe' }] })).toThrow(
+      /cases\[0\]\.disposition/,
+    );
   });
 });
 

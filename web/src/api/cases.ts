@@ -79,6 +79,7 @@ export const CASE_KEYS = {
   alerts: (q: Record<string, string | number | undefined>) => ['cases', 'alerts', q] as const,
   list: (q: Record<string, string | number | undefined>) => ['cases', 'list', q] as const,
   one: (id: string) => ['cases', 'one', id] as const,
+  subject: (subjectId: string) => ['cases', 'subject', subjectId] as const,
   reserve: (period: string) => ['reserve', period] as const,
   precision: ['rule-precision'] as const,
 };
@@ -614,6 +615,28 @@ export function caseQuery(f: CaseFilters): Record<string, string | number | unde
     limit: PAGE_SIZE,
     offset: (f.page - 1) * PAGE_SIZE,
   };
+}
+
+// ---- A customer's cases ------------------------------------------------------------
+
+/** Cases of each status group the customer view lists; more are counted, not shown. */
+export const SUBJECT_CASES_MAX = PAGE_SIZE;
+
+/**
+ * GET /v1/cases queries for every case about one subject: the server lists the cases not
+ * closed by default and the closed ones on request, so "any status" takes both.
+ */
+export function subjectCaseQueries(subjectId: string): {
+  open: Record<string, string | number>;
+  closed: Record<string, string | number>;
+} {
+  const base = { subjectId, limit: SUBJECT_CASES_MAX, offset: 0 };
+  return { open: base, closed: { ...base, status: 'closed' } };
+}
+
+/** One list from the two answers: the open cases (most urgent first), then the closed ones. */
+export function subjectCases(open: CaseList, closed: CaseList): CaseList {
+  return { total: open.total + closed.total, cases: [...open.cases, ...closed.cases] };
 }
 
 // ---- What a user may do on a case ---------------------------------------------------

@@ -1,10 +1,12 @@
-// The console's reading of the notify API: the staff inbox, webhook endpoints, the delivery log and the mailbox decode into typed values with nothing left undefined; inbox items link only where the reader's role may go; the endpoint form refuses what the server would; topic patterns offer everything, each prefix and each topic.
+// The console's reading of the notify API: the staff inbox, what a customer was told, webhook endpoints, the delivery log and the mailbox decode into typed values with nothing left undefined; inbox items link only where the reader's role may go; the endpoint form refuses what the server would; topic patterns offer everything, each prefix and each topic.
 import { describe, expect, it } from 'vitest';
 import { can, type Permission } from '../../../src/access/permissions.ts';
 import { DecodeError, decode } from './decode.ts';
 import {
   canRedeliver,
   checkWebhook,
+  customerNotifications,
+  customerNotificationsPath,
   deliveryPage,
   inboxPage,
   mailbox,
@@ -102,6 +104,35 @@ describe('the staff inbox', () => {
     expect(unreadBadge(0)).toBeNull();
     expect(unreadBadge(7)).toBe('7');
     expect(unreadBadge(10_000)).toBe('99+');
+  });
+});
+
+describe("a customer's notifications", () => {
+  it('decodes what the customer was told in the language it was written in', () => {
+    const told = {
+      id: 'ntf_2',
+      topic: 'risk.hold.placed',
+      title: '付款已暂缓',
+      body: '我们正在核实这笔付款。',
+      language: 'zh-CN',
+      data: { holdId: 'hold_01m80sgjshb4z1p81jyxvpve3c', amountMinor: 2000000 },
+      createdAt: '2026-11-22T05:00:00.000Z',
+      readAt: '2026-11-22T05:10:00.000Z',
+    };
+    const p = decode(customerNotifications, { notifications: [told], unreadCount: 0, nextCursor: 'c1' });
+    expect(p.items[0]).toMatchObject({ language: 'zh-CN', readAt: '2026-11-22T05:10:00.000Z' });
+    // Numbers in the data become strings; nothing is left undefined.
+    expect(p.items[0]?.data.amountMinor).toBe('2000000');
+    expect(p.nextCursor).toBe('c1');
+    expect(undefinedIn(p)).toEqual([]);
+  });
+
+  it('refuses an answer without its list', () => {
+    expect(() => decode(customerNotifications, { items: [] })).toThrow(DecodeError);
+  });
+
+  it('asks for the customer by an escaped id', () => {
+    expect(customerNotificationsPath('cus_1/../x')).toBe('/v1/customers/cus_1%2F..%2Fx/notifications');
   });
 });
 

@@ -26,6 +26,7 @@ export const NOTIFY_KEYS = {
   inbox: ['notify', 'inbox'] as const,
   inboxList: (unreadOnly: boolean) => ['notify', 'inbox', 'list', unreadOnly] as const,
   inboxCount: ['notify', 'inbox', 'count'] as const,
+  customer: (customerId: string) => ['notify', 'customer', customerId] as const,
   topics: ['notify', 'topics'] as const,
   webhooks: ['notify', 'webhooks'] as const,
   deliveries: (webhookId: string, status: string) => ['notify', 'deliveries', webhookId, status] as const,
@@ -59,6 +60,15 @@ export const inboxPage: Decoder<InboxPage> = (v, path) => {
 };
 
 export const markedAnswer = object({ marked: count });
+
+/** What a customer was told, newest first, as support reads it on the customer view. */
+export const customerNotifications: Decoder<InboxPage> = inboxPage;
+/** The customer view shows this many of the most recent notifications. */
+export const CUSTOMER_NOTIFICATIONS_MAX = 20;
+
+export function customerNotificationsPath(customerId: string): string {
+  return `/v1/customers/${encodeURIComponent(customerId)}/notifications`;
+}
 
 /** Inbox items a page of the drawer shows. */
 export const INBOX_PAGE_SIZE = 20;

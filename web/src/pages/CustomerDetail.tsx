@@ -6,7 +6,9 @@ import { ApiError } from '../api/errors.ts';
 import { type Account, customer, customerOverview, revealResult } from '../api/resources.ts';
 import { useApi, useAuth } from '../auth/session.tsx';
 import { Id, OutcomeBadge, PageHeader, StatusBadge, useKindLabel } from '../components/Common.tsx';
+import { SubjectCases } from '../components/cases/SubjectCases.tsx';
 import { Field, KeyValues, PartialNotice, Section } from '../components/Detail.tsx';
+import { CustomerNotifications } from '../components/notify/CustomerNotifications.tsx';
 import { ReasonDialog } from '../components/ReasonDialog.tsx';
 import { Empty, QueryView } from '../components/States.tsx';
 import type { MessageKey } from '../i18n/en.ts';
@@ -231,6 +233,8 @@ export function CustomerDetail() {
                   </SimpleGrid>
                 </>
               )}
+              {auth.can('case.read') && <SubjectCases subjectId={c.id} />}
+              <CustomerNotifications customerId={c.id} />
             </Stack>
             <ReasonDialog
               opened={revealing !== null}

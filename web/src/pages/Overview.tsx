@@ -1,10 +1,19 @@
-import { Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Card, Group, SimpleGrid, Stack, Table, Text, Title } from '@mantine/core';
 import { useQuery } from '@tanstack/react-query';
 import { lazy, type ReactNode, Suspense, useMemo } from 'react';
-import { dashboard, HOLD_AGE_BUCKETS, type HoldAgeBucket } from '../api/overview.ts';
-import { useApi } from '../auth/session.tsx';
+import { Link } from 'react-router';
+import {
+  ALERT_AGE_BUCKETS,
+  ALERT_SEVERITIES,
+  type Dashboard,
+  dashboard,
+  HOLD_AGE_BUCKETS,
+  type HoldAgeBucket,
+} from '../api/overview.ts';
+import { useApi, useAuth } from '../auth/session.tsx';
 import type { ChartOption } from '../components/Chart.tsx';
 import { OutcomeBadge, PageHeader, useOutcomeLabel } from '../components/Common.tsx';
+import { SeverityBadge } from '../components/cases/labels.tsx';
 import { Loading, QueryView } from '../components/States.tsx';
 import type { MessageKey } from '../i18n/en.ts';
 import { useI18n } from '../i18n/index.tsx';
@@ -46,6 +55,68 @@ function Stat({
   );
 }
 
+/** Open alerts by age and severity; those past their deadline stand out and lead to the queue filtered to them. */
+function AlertsCard({ alerts }: { alerts: NonNullable<Dashboard['alerts']> }) {
+  const i18n = useI18n();
+  const { t } = i18n;
+  const late = alerts.overdue > 0;
+  return (
+    <Card withBorder data-testid="overview-alerts">
+      <Group justify="space-between" align="baseline" mb="xs">
+        <Title order={3} size="h5">
+          {t('overview.alertsTitle')}
+        </Title>
+        <Anchor component={Link} to="/alerts" size="sm">
+          {t('overview.alertsQueueLink')}
+        </Anchor>
+      </Group>
+      {alerts.open === 0 ? (
+        <Text c="dimmed">{t('overview.alertsNone')}</Text>
+      ) : (
+        <Stack gap="sm">
+          <Group gap="md" align="baseline">
+            <Text fw={700} size="xl" data-testid="alerts-open">
+              {t('overview.alertsOpen', { count: i18n.number(alerts.open) })}
+            </Text>
+            <Anchor
+              component={Link}
+              to="/alerts?overdue=true"
+              c={late ? 'red' : 'dimmed'}
+              fw={late ? 700 : 400}
+              data-testid="alerts-overdue"
+              data-overdue={late ? 'true' : 'false'}
+              aria-label={`${t('overview.alertsOverdueLink')}: ${t('overview.alertsOverdue', {
+                count: i18n.number(alerts.overdue),
+              })}`}
+            >
+              {t('overview.alertsOverdue', { count: i18n.number(alerts.overdue) })}
+            </Anchor>
+          </Group>
+          <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+            {t('overview.alertsByAge')}
+          </Text>
+          <Group>
+            {ALERT_AGE_BUCKETS.map((b) => (
+              <Stat key={b} label={t(AGE_LABELS[b])} value={i18n.number(alerts.byAge[b])} />
+            ))}
+          </Group>
+          <Text size="xs" c="dimmed" tt="uppercase" fw={600}>
+            {t('overview.alertsBySeverity')}
+          </Text>
+          <Group>
+            {ALERT_SEVERITIES.map((s) => (
+              <Group key={s} gap={6} data-testid={`alerts-severity-${s}`}>
+                <SeverityBadge severity={s} />
+                <Text fw={600}>{i18n.number(alerts.bySeverity[s])}</Text>
+              </Group>
+            ))}
+          </Group>
+        </Stack>
+      )}
+    </Card>
+  );
+}
+
 function ChartCard({ title, children }: { title: string; children: ReactNode }) {
   const { t } = useI18n();
   return (
@@ -63,6 +134,7 @@ export function Overview() {
   const i18n = useI18n();
   const { t } = i18n;
   const api = useApi();
+  const auth = useAuth();
   const outcomeLabel = useOutcomeLabel();
   const q = useQuery({
     queryKey: ['overview'],
@@ -232,6 +304,7 @@ export function Overview() {
                   )}
                 </Card>
               </SimpleGrid>
+              {data.alerts && auth.can('case.read') && <AlertsCard alerts={data.alerts} />}
             </Stack>
           </>
         );

@@ -1,9 +1,10 @@
-import { Alert, Button, Code, FileInput, Group, Paper, Stack, Text, Textarea, Tooltip } from '@mantine/core';
+import { Alert, Button, FileInput, Group, Paper, Stack, Text, Textarea } from '@mantine/core';
 import { type FormEvent, useState } from 'react';
 import { attachAnswer, bytesToBase64, type CaseDetail, caseDetail } from '../../api/cases.ts';
 import { ApiError } from '../../api/errors.ts';
 import { useApi } from '../../auth/session.tsx';
 import { useI18n } from '../../i18n/index.tsx';
+import { downloadFile, FileList } from '../FileList.tsx';
 import { Actor } from './labels.tsx';
 import type { CaseRun } from './workspace.tsx';
 
@@ -89,21 +90,6 @@ export function Notes({ c, canWork, run }: { c: CaseDetail; canWork: boolean; ru
   );
 }
 
-function sizeText(locale: string, bytes: number): string {
-  const [value, unit] =
-    bytes >= 1024 * 1024
-      ? [bytes / (1024 * 1024), 'megabyte']
-      : bytes >= 1024
-        ? [bytes / 1024, 'kilobyte']
-        : [bytes, 'byte'];
-  return new Intl.NumberFormat(locale, {
-    style: 'unit',
-    unit,
-    unitDisplay: 'narrow',
-    maximumFractionDigits: 1,
-  }).format(value);
-}
-
 /** Files on the case with their size and SHA-256, each downloadable; a file is added as base64. */
 export function Attachments({ c, canWork, run }: { c: CaseDetail; canWork: boolean; run: CaseRun }) {
   const i18n = useI18n();
@@ -137,18 +123,11 @@ export function Attachments({ c, canWork, run }: { c: CaseDetail; canWork: boole
   const download = async (attachmentId: string, filename: string) => {
     setError(null);
     try {
-      const blob = await api.download(
+      await downloadFile(
+        api,
         `/v1/cases/${encodeURIComponent(c.id)}/attachments/${encodeURIComponent(attachmentId)}`,
+        filename,
       );
-      const url = URL.createObjectURL(blob);
-      const a = document.createElement('a');
-      a.href = url;
-      a.download = filename;
-      document.body.append(a);
-      a.click();
-      a.remove();
-      // The browser has started the download; the object URL is no longer needed after this turn.
-      setTimeout(() => URL.revokeObjectURL(url), 0);
     } catch (err) {
       setError(i18n.errorText(err));
     }
@@ -156,44 +135,12 @@ export function Attachments({ c, canWork, run }: { c: CaseDetail; canWork: boole
 
   return (
     <Stack gap="xs">
-      {c.attachments.length === 0 ? (
-        <Text size="sm" c="dimmed">
-          {t('case.attachmentsNone')}
-        </Text>
-      ) : (
-        c.attachments.map((a) => (
-          <Paper key={a.id} withBorder p="xs" radius="sm" data-testid={`attachment-${a.id}`}>
-            <Group justify="space-between" wrap="nowrap" gap="xs">
-              <Stack gap={2} style={{ minWidth: 0 }}>
-                <Text size="sm" fw={600} truncate>
-                  {a.filename}
-                </Text>
-                <Text size="xs" c="dimmed">
-                  {t('case.attachmentMeta', {
-                    size: sizeText(i18n.locale, a.sizeBytes),
-                    time: i18n.dateTime(a.createdAt),
-                  })}
-                </Text>
-                <Tooltip label={a.sha256}>
-                  <Code
-                    style={{ width: 'fit-content' }}
-                    data-testid="attachment-sha256"
-                  >{`SHA-256 ${a.sha256.slice(0, 16)}…`}</Code>
-                </Tooltip>
-              </Stack>
-              <Button
-                size="compact-xs"
-                variant="default"
-                onClick={() => void download(a.id, a.filename)}
-                aria-label={t('case.download', { name: a.filename })}
-                data-testid={`download-${a.id}`}
-              >
-                {t('case.downloadButton')}
-              </Button>
-            </Group>
-          </Paper>
-        ))
-      )}
+      <FileList
+        files={c.attachments}
+        empty={t('case.attachmentsNone')}
+        testId="attachment"
+        onDownload={(a) => void download(a.id, a.filename)}
+      />
       {canWork && c.status !== 'closed' && (
         <Group align="flex-end" gap="xs" wrap="nowrap">
           <FileInput

@@ -29,7 +29,7 @@ import {
 import { useApi, useAuth } from '../../auth/session.tsx';
 import { useI18n } from '../../i18n/index.tsx';
 import { Empty, ErrorState, Loading } from '../States.tsx';
-import { useNotificationTitle } from './labels.tsx';
+import { NotificationText } from './labels.tsx';
 
 /** The unread count is read again this often: a case assigned to you shows within the minute. */
 const INBOX_REFRESH_MS = 30_000;
@@ -201,7 +201,6 @@ function Item({ n, onRead, onLeave }: { n: Notification; onRead(): void; onLeave
   const i18n = useI18n();
   const { t } = i18n;
   const auth = useAuth();
-  const title = useNotificationTitle();
   const link = notificationLink(n, auth.can);
   const unread = n.readAt === null;
   return (
@@ -216,14 +215,7 @@ function Item({ n, onRead, onLeave }: { n: Notification; onRead(): void; onLeave
     >
       <Group justify="space-between" align="flex-start" wrap="nowrap" gap="xs">
         <Stack gap={2} style={{ minWidth: 0 }}>
-          <Text size="sm" fw={unread ? 700 : 500}>
-            {title(n)}
-          </Text>
-          {n.body && (
-            <Text size="sm" lang={n.language} style={{ overflowWrap: 'anywhere' }}>
-              {n.body}
-            </Text>
-          )}
+          <NotificationText n={n} fw={unread ? 700 : 500} />
           <Group gap="xs">
             <Text size="xs" c="dimmed">
               {i18n.dateTime(n.createdAt)}

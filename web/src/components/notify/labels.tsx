@@ -1,4 +1,4 @@
-import { Badge } from '@mantine/core';
+import { Badge, Text } from '@mantine/core';
 import type { AttemptOutcome, DeliveryStatus, Notification } from '../../api/notify.ts';
 import type { MessageKey } from '../../i18n/en.ts';
 import { useI18n } from '../../i18n/index.tsx';
@@ -56,4 +56,21 @@ export function useNotificationTitle(): (n: Pick<Notification, 'topic' | 'title'
     const key = TOPIC_TITLE_KEYS[n.topic];
     return key ? t(key) : n.title || n.topic;
   };
+}
+
+/** An item's title in the reader's words and its body in the language it was written in. */
+export function NotificationText({ n, fw }: { n: Notification; fw: number }) {
+  const title = useNotificationTitle();
+  return (
+    <>
+      <Text size="sm" fw={fw}>
+        {title(n)}
+      </Text>
+      {n.body && (
+        <Text size="sm" lang={n.language} style={{ overflowWrap: 'anywhere' }}>
+          {n.body}
+        </Text>
+      )}
+    </>
+  );
 }
