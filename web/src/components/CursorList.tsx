@@ -1,10 +1,10 @@
-import { Button, Card, Group, Table } from '@mantine/core';
+import { Button, Group } from '@mantine/core';
 import { keepPreviousData, type UseQueryResult, useQuery } from '@tanstack/react-query';
 import type { FormEvent, ReactNode } from 'react';
 import type { Page } from '../api/decode.ts';
 import { useI18n } from '../i18n/index.tsx';
 import { Pager, useCursor } from './Pager.tsx';
-import { Empty, ErrorState, Loading } from './States.tsx';
+import { QueueTable, type QueueTableProps } from './QueueTable.tsx';
 
 type Cursor = ReturnType<typeof useCursor>;
 
@@ -58,47 +58,13 @@ export function FilterForm({
 
 /** The loading, error, empty and table states of a cursor list, with its pager below. */
 export function CursorTable<T>({
-  list,
   pager,
-  testId,
-  minWidth,
-  head,
-  row,
-  empty,
-  errorExtra,
-}: {
-  list: UseQueryResult<Page<T>>;
-  pager: Cursor;
-  testId: string;
-  minWidth: number;
-  head: ReactNode;
-  row: (item: T, index: number) => ReactNode;
-  empty?: ReactNode;
-  errorExtra?: (error: Error) => ReactNode;
-}) {
+  ...table
+}: Omit<QueueTableProps<Page<T>, T>, 'items' | 'verticalSpacing'> & { pager: Cursor }) {
+  const { list } = table;
   return (
     <>
-      {list.isPending ? (
-        <Loading />
-      ) : list.isError ? (
-        <>
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-          {errorExtra?.(list.error)}
-        </>
-      ) : list.data.items.length === 0 ? (
-        <Empty>{empty}</Empty>
-      ) : (
-        <Card withBorder padding={0}>
-          <Table.ScrollContainer minWidth={minWidth}>
-            <Table highlightOnHover data-testid={testId}>
-              <Table.Thead>
-                <Table.Tr>{head}</Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>{list.data.items.map((item, i) => row(item, i))}</Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
-        </Card>
-      )}
+      <QueueTable {...table} items={(page) => page.items} />
       {list.data && <Pager pager={pager} nextCursor={list.data.nextCursor} loading={list.isFetching} />}
     </>
   );

@@ -1,20 +1,7 @@
-import {
-  Alert,
-  Anchor,
-  Button,
-  Card,
-  Checkbox,
-  Group,
-  SegmentedControl,
-  Select,
-  Stack,
-  Switch,
-  Table,
-  Text,
-} from '@mantine/core';
-import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Anchor, Button, Checkbox, Group, Stack, Table, Text } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
 import { type MouseEvent, useState } from 'react';
-import { Link, useNavigate, useSearchParams } from 'react-router';
+import { Link, useNavigate } from 'react-router';
 import {
   ALERT_SOURCES,
   ALERT_TYPES,
@@ -28,9 +15,7 @@ import {
   type CloseResult,
   closeAnswer,
   filtersToParams,
-  isAlertSource,
   isAlertType,
-  isSeverity,
   SEVERITIES,
 } from '../api/cases.ts';
 import { useApi, useAuth } from '../auth/session.tsx';
@@ -45,15 +30,26 @@ import {
   SEVERITY_KEYS,
   SeverityBadge,
   SOURCE_KEYS,
+  SubjectRef,
   useNow,
 } from '../components/cases/labels.tsx';
-import { OffsetPager } from '../components/cases/OffsetPager.tsx';
+import {
+  AssigneeFilter,
+  OverdueSwitch,
+  QueueFilters,
+  SelectFilter,
+  useUrlFilters,
+} from '../components/QueueFilters.tsx';
+import {
+  NOWRAP,
+  OffsetQueueTable,
+  SelectPageBox,
+  useQueuePage,
+  useSelection,
+} from '../components/QueueTable.tsx';
 import { ReasonDialog } from '../components/ReasonDialog.tsx';
-import { Empty, ErrorState, Loading } from '../components/States.tsx';
 import { useI18n } from '../i18n/index.tsx';
 import { REFRESH_MS } from './Overview.tsx';
-
-const NOWRAP = { whiteSpace: 'nowrap' } as const;
 
 type Notice = { color: 'green' | 'yellow'; text: string; failures: Array<{ id: string; text: string }> };
 
@@ -66,16 +62,14 @@ export function Alerts() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const nowMs = useNow();
-  const [params, setParams] = useSearchParams();
-  const filters = alertFiltersFrom(params);
+  const [filters, setUrlFilters] = useUrlFilters(alertFiltersFrom, filtersToParams, { page: 1 });
   const query = alertQuery(filters);
-  const list = useQuery({
-    queryKey: CASE_KEYS.alerts(query),
-    queryFn: () => api.get('/v1/alerts', alertQueue, query),
-    placeholderData: keepPreviousData,
-    refetchInterval: REFRESH_MS,
-  });
-  const [selected, setSelected] = useState<ReadonlySet<string>>(new Set());
+  const list = useQueuePage(
+    CASE_KEYS.alerts(query),
+    () => api.get('/v1/alerts', alertQueue, query),
+    REFRESH_MS,
+  );
+  const selection = useSelection();
   const [closing, setClosing] = useState(false);
   const [closeError, setCloseError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -85,7 +79,7 @@ export function Alerts() {
   const manager = auth.can('case.manage');
   const me = auth.staff?.id ?? null;
   const rows = list.data?.alerts ?? [];
-  const chosen = rows.filter((r) => selected.has(r.id));
+  const chosen = rows.filter((r) => selection.has(r.id));
   // Several alerts can share a case: actions go to each case once, with the version the queue read.
   const byCase = new Map<string, number>();
   for (const r of chosen) byCase.set(r.caseId, r.caseVersion);
@@ -93,19 +87,12 @@ export function Alerts() {
   const takeable = chosen.every((r) => r.assigneeId === null || r.assigneeId === me || manager);
 
   const setFilters = (patch: Partial<AlertFilters>) => {
-    setSelected(new Set());
-    setParams(filtersToParams({ ...filters, page: 1, ...patch }), { replace: true });
+    selection.clear();
+    setUrlFilters(patch);
   };
-  const toggle = (id: string, on: boolean) =>
-    setSelected((s) => {
-      const next = new Set(s);
-      if (on) next.add(id);
-      else next.delete(id);
-      return next;
-    });
 
   const refresh = async () => {
-    setSelected(new Set());
+    selection.clear();
     await queryClient.invalidateQueries({ queryKey: CASE_KEYS.all });
   };
 
@@ -157,70 +144,38 @@ export function Alerts() {
     navigate(`/cases/${encodeURIComponent(r.caseId)}`);
   };
 
-  const allOnPage = rows.length > 0 && rows.every((r) => selected.has(r.id));
-  const someOnPage = rows.some((r) => selected.has(r.id));
-
   return (
     <>
       <PageHeader title={t('alerts.title')} description={t('alerts.description')} />
       <Stack>
-        <Card withBorder>
-          <Group align="flex-end" gap="md">
-            <Select
-              label={t('alerts.filter.severity')}
-              placeholder={t('cases.any')}
-              data={SEVERITIES.map((s) => ({ value: s, label: t(SEVERITY_KEYS[s]) }))}
-              value={filters.severity}
-              onChange={(v) => setFilters({ severity: v && isSeverity(v) ? v : null })}
-              clearable
-              w={150}
-              data-testid="filter-severity"
-            />
-            <Select
-              label={t('alerts.filter.type')}
-              placeholder={t('cases.any')}
-              data={ALERT_TYPES.map((v) => ({ value: v, label: t(ALERT_TYPE_KEYS[v]) }))}
-              value={filters.type}
-              onChange={(v) => setFilters({ type: v && isAlertType(v) ? v : null })}
-              clearable
-              w={190}
-              data-testid="filter-type"
-            />
-            <Select
-              label={t('alerts.filter.source')}
-              placeholder={t('cases.any')}
-              data={ALERT_SOURCES.map((v) => ({ value: v, label: t(SOURCE_KEYS[v]) }))}
-              value={filters.source}
-              onChange={(v) => setFilters({ source: v && isAlertSource(v) ? v : null })}
-              clearable
-              w={170}
-              data-testid="filter-source"
-            />
-            <Stack gap={4}>
-              <Text size="sm" fw={500}>
-                {t('alerts.filter.assignee')}
-              </Text>
-              <SegmentedControl
-                aria-label={t('alerts.filter.assignee')}
-                data-testid="filter-assignee"
-                value={filters.assignee}
-                onChange={(v) => setFilters({ assignee: v === 'me' || v === 'none' ? v : 'anyone' })}
-                data={[
-                  { value: 'anyone', label: t('assignee.anyone') },
-                  { value: 'me', label: t('assignee.me') },
-                  { value: 'none', label: t('assignee.none') },
-                ]}
-              />
-            </Stack>
-            <Switch
-              label={t('cases.overdueOnly')}
-              checked={filters.overdue}
-              onChange={(e) => setFilters({ overdue: e.currentTarget.checked })}
-              mb={8}
-              data-testid="filter-overdue"
-            />
-          </Group>
-        </Card>
+        <QueueFilters>
+          <SelectFilter
+            label={t('alerts.filter.severity')}
+            options={SEVERITIES.map((s) => ({ value: s, label: t(SEVERITY_KEYS[s]) }))}
+            value={filters.severity}
+            onChange={(severity) => setFilters({ severity })}
+            w={150}
+            testId="filter-severity"
+          />
+          <SelectFilter
+            label={t('alerts.filter.type')}
+            options={ALERT_TYPES.map((v) => ({ value: v, label: t(ALERT_TYPE_KEYS[v]) }))}
+            value={filters.type}
+            onChange={(type) => setFilters({ type })}
+            w={190}
+            testId="filter-type"
+          />
+          <SelectFilter
+            label={t('alerts.filter.source')}
+            options={ALERT_SOURCES.map((v) => ({ value: v, label: t(SOURCE_KEYS[v]) }))}
+            value={filters.source}
+            onChange={(source) => setFilters({ source })}
+            w={170}
+            testId="filter-source"
+          />
+          <AssigneeFilter value={filters.assignee} onChange={(assignee) => setFilters({ assignee })} />
+          <OverdueSwitch checked={filters.overdue} onChange={(overdue) => setFilters({ overdue })} />
+        </QueueFilters>
         {notice && (
           <Alert
             color={notice.color}
@@ -289,129 +244,101 @@ export function Alerts() {
             </Button>
           </Group>
         )}
-        {list.isPending ? (
-          <Loading />
-        ) : list.isError ? (
-          <ErrorState error={list.error} onRetry={() => void list.refetch()} />
-        ) : rows.length === 0 ? (
-          <Empty>
-            {filters.severity ||
+        <OffsetQueueTable
+          list={list}
+          items={(data) => data.alerts}
+          page={filters.page}
+          onPage={(page) => setFilters({ page })}
+          testId="alerts-table"
+          minWidth={1080}
+          empty={
+            filters.severity ||
             filters.type ||
             filters.source ||
             filters.overdue ||
             filters.assignee !== 'anyone'
               ? t('alerts.empty')
-              : t('alerts.none')}
-          </Empty>
-        ) : (
-          <Card withBorder padding={0}>
-            <Table.ScrollContainer minWidth={1080}>
-              <Table highlightOnHover verticalSpacing="sm" data-testid="alerts-table">
-                <Table.Thead>
-                  <Table.Tr>
-                    {worker && (
-                      <Table.Th w={40}>
-                        <Checkbox
-                          aria-label={t('alerts.selectAll')}
-                          checked={allOnPage}
-                          indeterminate={someOnPage && !allOnPage}
-                          onChange={(e) => {
-                            const on = e.currentTarget.checked;
-                            setSelected(on ? new Set(rows.map((r) => r.id)) : new Set());
-                          }}
-                        />
-                      </Table.Th>
-                    )}
-                    <Table.Th style={NOWRAP}>{t('alerts.col.severity')}</Table.Th>
-                    <Table.Th>{t('alerts.col.alert')}</Table.Th>
-                    <Table.Th>{t('alerts.col.subject')}</Table.Th>
-                    <Table.Th ta="right">{t('alerts.col.amount')}</Table.Th>
-                    <Table.Th style={NOWRAP}>{t('alerts.col.age')}</Table.Th>
-                    <Table.Th style={NOWRAP}>{t('alerts.col.due')}</Table.Th>
-                    <Table.Th>{t('alerts.col.case')}</Table.Th>
-                    <Table.Th>{t('alerts.col.assignee')}</Table.Th>
-                  </Table.Tr>
-                </Table.Thead>
-                <Table.Tbody>
-                  {rows.map((r) => (
-                    <Table.Tr
-                      key={r.id}
-                      data-testid={`alert-row-${r.id}`}
-                      data-case={r.caseId}
-                      data-overdue={r.overdue ? 'true' : 'false'}
-                      onClick={(e) => openCase(e, r)}
-                      style={{ cursor: 'pointer' }}
-                      bg={selected.has(r.id) ? 'var(--mantine-primary-color-light)' : undefined}
-                    >
-                      {worker && (
-                        <Table.Td>
-                          <Checkbox
-                            aria-label={t('alerts.select', { id: r.id })}
-                            checked={selected.has(r.id)}
-                            onChange={(e) => toggle(r.id, e.currentTarget.checked)}
-                            data-testid={`select-${r.id}`}
-                          />
-                        </Table.Td>
-                      )}
-                      <Table.Td style={NOWRAP}>
-                        <SeverityBadge severity={r.severity} />
-                      </Table.Td>
-                      <Table.Td>
-                        <Anchor
-                          component={Link}
-                          to={`/cases/${encodeURIComponent(r.caseId)}`}
-                          fw={600}
-                          title={r.title}
-                          data-testid={`alert-link-${r.id}`}
-                        >
-                          {isAlertType(r.type) ? t(ALERT_TYPE_KEYS[r.type]) : r.type}
-                        </Anchor>
-                        <Text size="xs" c="dimmed">
-                          {t(SOURCE_KEYS[r.source])}
-                        </Text>
-                      </Table.Td>
-                      <Table.Td>
-                        {r.subjectId?.startsWith('cus_') ? (
-                          <Anchor component={Link} to={`/customers/${encodeURIComponent(r.subjectId)}`}>
-                            <Id value={r.subjectId} />
-                          </Anchor>
-                        ) : (
-                          <Id value={r.subjectId} />
-                        )}
-                      </Table.Td>
-                      <Table.Td ta="right" style={NOWRAP}>
-                        {r.amountMinor !== null && r.currency !== null
-                          ? i18n.money(r.amountMinor, r.currency)
-                          : '—'}
-                      </Table.Td>
-                      <Table.Td>
-                        <Age since={r.createdAt} nowMs={nowMs} />
-                      </Table.Td>
-                      <Table.Td>
-                        <Due dueAt={r.dueAt} overdue={r.overdue} nowMs={nowMs} />
-                      </Table.Td>
-                      <Table.Td style={NOWRAP}>
-                        <CaseStatusBadge status={r.caseStatus} />
-                      </Table.Td>
-                      <Table.Td>
-                        <Assignee id={r.assigneeId} />
-                      </Table.Td>
-                    </Table.Tr>
-                  ))}
-                </Table.Tbody>
-              </Table>
-            </Table.ScrollContainer>
-          </Card>
-        )}
-        {list.data && list.data.total > 0 && (
-          <OffsetPager
-            page={filters.page}
-            shown={rows.length}
-            total={list.data.total}
-            loading={list.isFetching}
-            onPage={(page) => setFilters({ page })}
-          />
-        )}
+              : t('alerts.none')
+          }
+          head={
+            <>
+              {worker && (
+                <Table.Th w={40}>
+                  <SelectPageBox
+                    ids={rows.map((r) => r.id)}
+                    selection={selection}
+                    label={t('alerts.selectAll')}
+                  />
+                </Table.Th>
+              )}
+              <Table.Th style={NOWRAP}>{t('alerts.col.severity')}</Table.Th>
+              <Table.Th>{t('alerts.col.alert')}</Table.Th>
+              <Table.Th>{t('alerts.col.subject')}</Table.Th>
+              <Table.Th ta="right">{t('alerts.col.amount')}</Table.Th>
+              <Table.Th style={NOWRAP}>{t('alerts.col.age')}</Table.Th>
+              <Table.Th style={NOWRAP}>{t('alerts.col.due')}</Table.Th>
+              <Table.Th>{t('alerts.col.case')}</Table.Th>
+              <Table.Th>{t('alerts.col.assignee')}</Table.Th>
+            </>
+          }
+          row={(r) => (
+            <Table.Tr
+              key={r.id}
+              data-testid={`alert-row-${r.id}`}
+              data-case={r.caseId}
+              data-overdue={r.overdue ? 'true' : 'false'}
+              onClick={(e) => openCase(e, r)}
+              style={{ cursor: 'pointer' }}
+              bg={selection.has(r.id) ? 'var(--mantine-primary-color-light)' : undefined}
+            >
+              {worker && (
+                <Table.Td>
+                  <Checkbox
+                    aria-label={t('alerts.select', { id: r.id })}
+                    checked={selection.has(r.id)}
+                    onChange={(e) => selection.toggle(r.id, e.currentTarget.checked)}
+                    data-testid={`select-${r.id}`}
+                  />
+                </Table.Td>
+              )}
+              <Table.Td style={NOWRAP}>
+                <SeverityBadge severity={r.severity} />
+              </Table.Td>
+              <Table.Td>
+                <Anchor
+                  component={Link}
+                  to={`/cases/${encodeURIComponent(r.caseId)}`}
+                  fw={600}
+                  title={r.title}
+                  data-testid={`alert-link-${r.id}`}
+                >
+                  {isAlertType(r.type) ? t(ALERT_TYPE_KEYS[r.type]) : r.type}
+                </Anchor>
+                <Text size="xs" c="dimmed">
+                  {t(SOURCE_KEYS[r.source])}
+                </Text>
+              </Table.Td>
+              <Table.Td>
+                <SubjectRef id={r.subjectId} />
+              </Table.Td>
+              <Table.Td ta="right" style={NOWRAP}>
+                {r.amountMinor !== null && r.currency !== null ? i18n.money(r.amountMinor, r.currency) : '—'}
+              </Table.Td>
+              <Table.Td>
+                <Age since={r.createdAt} nowMs={nowMs} />
+              </Table.Td>
+              <Table.Td>
+                <Due dueAt={r.dueAt} overdue={r.overdue} nowMs={nowMs} />
+              </Table.Td>
+              <Table.Td style={NOWRAP}>
+                <CaseStatusBadge status={r.caseStatus} />
+              </Table.Td>
+              <Table.Td>
+                <Assignee id={r.assigneeId} />
+              </Table.Td>
+            </Table.Tr>
+          )}
+        />
       </Stack>
       <ReasonDialog
         opened={closing}

@@ -1,5 +1,5 @@
-import { Anchor, Card, Group, Select, Stack, Switch, Table, Text } from '@mantine/core';
-import { Link, useSearchParams } from 'react-router';
+import { Anchor, Stack, Table, Text } from '@mantine/core';
+import { Link } from 'react-router';
 import {
   ANY,
   DISPUTE_STATUSES,
@@ -9,13 +9,14 @@ import {
   disputeFiltersToParams,
   disputeQuery,
   disputeQueue,
-  isDisputeStatus,
   SUPPORT_KEYS,
 } from '../api/support.ts';
 import { useApi } from '../auth/session.tsx';
 import { Id, PageHeader } from '../components/Common.tsx';
 import { CursorTable, useCursorList } from '../components/CursorList.tsx';
 import { useNow } from '../components/cases/labels.tsx';
+import { OverdueSwitch, QueueFilters, SelectFilter, useUrlFilters } from '../components/QueueFilters.tsx';
+import { NOWRAP } from '../components/QueueTable.tsx';
 import {
   CaseRef,
   CustomerRef,
@@ -28,43 +29,29 @@ import {
 import { useI18n } from '../i18n/index.tsx';
 import { REFRESH_MS } from './Overview.tsx';
 
-const NOWRAP = { whiteSpace: 'nowrap' } as const;
-
 /** The dispute queue: soonest deadline first, filtered by status and lateness, a page at a time. */
 export function Disputes() {
   const { t } = useI18n();
-  const [params, setParams] = useSearchParams();
-  const filters = disputeFiltersFrom(params);
-  const setFilters = (patch: Partial<DisputeFilters>) =>
-    setParams(disputeFiltersToParams({ ...filters, ...patch }), { replace: true });
-
+  const [filters, setFilters] = useUrlFilters(disputeFiltersFrom, disputeFiltersToParams);
   return (
     <>
       <PageHeader title={t('disputes.title')} description={t('disputes.description')} />
       <Stack>
-        <Card withBorder>
-          <Group align="flex-end" gap="md">
-            <Select
-              label={t('disputes.filter.status')}
-              data={[
-                ...DISPUTE_STATUSES.map((s) => ({ value: s, label: t(DISPUTE_STATUS_KEYS[s]) })),
-                { value: ANY, label: t('support.anyStatus') },
-              ]}
-              value={filters.status}
-              onChange={(v) => setFilters({ status: v && (v === ANY || isDisputeStatus(v)) ? v : 'open' })}
-              allowDeselect={false}
-              w={200}
-              data-testid="filter-status"
-            />
-            <Switch
-              label={t('cases.overdueOnly')}
-              checked={filters.overdue}
-              onChange={(e) => setFilters({ overdue: e.currentTarget.checked })}
-              mb={8}
-              data-testid="filter-overdue"
-            />
-          </Group>
-        </Card>
+        <QueueFilters>
+          <SelectFilter
+            label={t('disputes.filter.status')}
+            options={[
+              ...DISPUTE_STATUSES.map((s) => ({ value: s, label: t(DISPUTE_STATUS_KEYS[s]) })),
+              { value: ANY, label: t('support.anyStatus') },
+            ]}
+            value={filters.status}
+            onChange={(status) => setFilters({ status: status ?? 'open' })}
+            required
+            w={200}
+            testId="filter-status"
+          />
+          <OverdueSwitch checked={filters.overdue} onChange={(overdue) => setFilters({ overdue })} />
+        </QueueFilters>
         {/* Other filters are another list: its pages start again from the first. */}
         <DisputeList key={JSON.stringify(filters)} filters={filters} />
       </Stack>

@@ -1,5 +1,5 @@
-import { Anchor, Card, Group, Select, Stack, Switch, Table, Text } from '@mantine/core';
-import { Link, useSearchParams } from 'react-router';
+import { Anchor, Group, Stack, Table, Text } from '@mantine/core';
+import { Link } from 'react-router';
 import {
   ANY,
   FEEDBACK_CATEGORIES,
@@ -9,14 +9,14 @@ import {
   feedbackFiltersToParams,
   feedbackQuery,
   feedbackQueue,
-  isFeedbackCategory,
-  isFeedbackStatus,
   SUPPORT_KEYS,
 } from '../api/support.ts';
 import { useApi } from '../auth/session.tsx';
 import { Id, PageHeader } from '../components/Common.tsx';
 import { CursorTable, useCursorList } from '../components/CursorList.tsx';
 import { useNow } from '../components/cases/labels.tsx';
+import { OverdueSwitch, QueueFilters, SelectFilter, useUrlFilters } from '../components/QueueFilters.tsx';
+import { NOWRAP } from '../components/QueueTable.tsx';
 import { FeedbackSummary } from '../components/support/FeedbackSummary.tsx';
 import {
   CategoryBadge,
@@ -31,54 +31,42 @@ import {
 import { useI18n } from '../i18n/index.tsx';
 import { REFRESH_MS } from './Overview.tsx';
 
-const NOWRAP = { whiteSpace: 'nowrap' } as const;
-
 /** Feedback and complaints: the summary for managers, then the queue, soonest first answer due first. */
 export function Feedback() {
   const { t } = useI18n();
-  const [params, setParams] = useSearchParams();
-  const filters = feedbackFiltersFrom(params);
-  const setFilters = (patch: Partial<FeedbackFilters>) =>
-    setParams(feedbackFiltersToParams({ ...filters, ...patch }), { replace: true });
-
+  const [filters, setFilters] = useUrlFilters(feedbackFiltersFrom, feedbackFiltersToParams);
   return (
     <>
       <PageHeader title={t('feedback.title')} description={t('feedback.description')} />
       <Stack>
         <FeedbackSummary />
-        <Card withBorder>
-          <Group align="flex-end" gap="md">
-            <Select
-              label={t('feedback.filter.status')}
-              data={[
-                ...FEEDBACK_STATUSES.map((s) => ({ value: s, label: t(FEEDBACK_STATUS_KEYS[s]) })),
-                { value: ANY, label: t('support.anyStatus') },
-              ]}
-              value={filters.status}
-              onChange={(v) => setFilters({ status: v && (v === ANY || isFeedbackStatus(v)) ? v : 'open' })}
-              allowDeselect={false}
-              w={200}
-              data-testid="filter-status"
-            />
-            <Select
-              label={t('feedback.filter.category')}
-              placeholder={t('cases.any')}
-              data={FEEDBACK_CATEGORIES.map((c) => ({ value: c, label: t(FEEDBACK_CATEGORY_KEYS[c]) }))}
-              value={filters.category}
-              onChange={(v) => setFilters({ category: v && isFeedbackCategory(v) ? v : null })}
-              clearable
-              w={200}
-              data-testid="filter-category"
-            />
-            <Switch
-              label={t('feedback.overdueOnly')}
-              checked={filters.overdue}
-              onChange={(e) => setFilters({ overdue: e.currentTarget.checked })}
-              mb={8}
-              data-testid="filter-overdue"
-            />
-          </Group>
-        </Card>
+        <QueueFilters>
+          <SelectFilter
+            label={t('feedback.filter.status')}
+            options={[
+              ...FEEDBACK_STATUSES.map((s) => ({ value: s, label: t(FEEDBACK_STATUS_KEYS[s]) })),
+              { value: ANY, label: t('support.anyStatus') },
+            ]}
+            value={filters.status}
+            onChange={(status) => setFilters({ status: status ?? 'open' })}
+            required
+            w={200}
+            testId="filter-status"
+          />
+          <SelectFilter
+            label={t('feedback.filter.category')}
+            options={FEEDBACK_CATEGORIES.map((c) => ({ value: c, label: t(FEEDBACK_CATEGORY_KEYS[c]) }))}
+            value={filters.category}
+            onChange={(category) => setFilters({ category })}
+            w={200}
+            testId="filter-category"
+          />
+          <OverdueSwitch
+            label={t('feedback.overdueOnly')}
+            checked={filters.overdue}
+            onChange={(overdue) => setFilters({ overdue })}
+          />
+        </QueueFilters>
         {/* Other filters are another list: its pages start again from the first. */}
         <FeedbackList key={JSON.stringify(filters)} filters={filters} />
       </Stack>

@@ -1,7 +1,6 @@
-import { Alert, Anchor, Button, Grid, Group, Paper, Stack, Text, Textarea } from '@mantine/core';
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { Alert, Button, Group, Paper, Stack, Text, Textarea } from '@mantine/core';
+import { useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useState } from 'react';
-import { Link, useParams } from 'react-router';
 import { CASE_KEYS } from '../api/cases.ts';
 import { newIdempotencyKey } from '../api/rules.ts';
 import {
@@ -12,11 +11,9 @@ import {
   SUPPORT_KEYS,
 } from '../api/support.ts';
 import { useApi, useAuth } from '../auth/session.tsx';
-import { PageHeader } from '../components/Common.tsx';
 import { Assignee, useNow } from '../components/cases/labels.tsx';
 import { CaseDialog } from '../components/cases/workspace.tsx';
-import { Field, KeyValues, Section } from '../components/Detail.tsx';
-import { QueryView } from '../components/States.tsx';
+import { DetailLayout, Field, KeyValues, RoutedDetail, Section } from '../components/Detail.tsx';
 import {
   CaseRef,
   CategoryBadge,
@@ -36,18 +33,16 @@ const LABEL_W = 170;
 
 /** One feedback item: the conversation with the user, answering and closing it, and the rating once given. */
 export function FeedbackDetail() {
-  const { id = '' } = useParams();
-  return <FeedbackPage key={id} id={id} />;
-}
-
-function FeedbackPage({ id }: { id: string }) {
   const api = useApi();
-  const q = useQuery({
-    queryKey: SUPPORT_KEYS.feedbackItem(id),
-    queryFn: () => api.get(`/v1/staff/feedback/${encodeURIComponent(id)}`, feedbackDetail),
-    refetchInterval: FEEDBACK_REFRESH_MS,
-  });
-  return <QueryView query={q}>{(f) => <Item f={f} />}</QueryView>;
+  return (
+    <RoutedDetail
+      queryKey={SUPPORT_KEYS.feedbackItem}
+      fetch={(id) => api.get(`/v1/staff/feedback/${encodeURIComponent(id)}`, feedbackDetail)}
+      refetchMs={FEEDBACK_REFRESH_MS}
+    >
+      {(f) => <Item f={f} />}
+    </RoutedDetail>
+  );
 }
 
 function Item({ f }: { f: FeedbackView }) {
@@ -69,132 +64,114 @@ function Item({ f }: { f: FeedbackView }) {
   };
 
   return (
-    <>
-      <PageHeader
-        title={f.subject || t('feedback.noSubject')}
-        description={t('feedback.subtitle', { category: t(FEEDBACK_CATEGORY_KEYS[f.category]), id: f.id })}
-        right={
-          <Anchor component={Link} to="/feedback" size="sm">
-            {t('feedback.back')}
-          </Anchor>
-        }
-      />
-      <Stack data-testid="feedback-page" data-status={f.status}>
-        {notice && (
-          <Alert
-            color="green"
-            variant="light"
-            role="status"
-            withCloseButton
-            onClose={() => setNotice(null)}
-            data-testid="feedback-notice"
-          >
-            {notice}
-          </Alert>
-        )}
-        <Grid gap="md">
-          <Grid.Col span={{ base: 12, lg: 7 }}>
-            <Section title={t('feedback.conversation', { count: f.messages.length })}>
-              <Stack gap="sm">
-                <Conversation messages={f.messages} />
-                {canRespond ? (
-                  <Respond f={f} onDone={(next, text) => void updated(next, text)} />
-                ) : f.status === 'closed' ? (
-                  <Text size="sm" c="dimmed" data-testid="feedback-closed-hint">
-                    {t('feedback.closedHint', { time: i18n.dateTime(f.closedAt) })}
-                  </Text>
-                ) : (
-                  <Text size="sm" c="dimmed" data-testid="feedback-read-only">
-                    {t('feedback.readOnly')}
-                  </Text>
-                )}
-              </Stack>
-            </Section>
-          </Grid.Col>
-          <Grid.Col span={{ base: 12, lg: 5 }}>
-            <Stack>
-              <Section title={t('feedback.facts')}>
-                <KeyValues>
-                  <Field label={t('field.status')} w={LABEL_W}>
-                    <FeedbackStatusBadge status={f.status} />
-                  </Field>
-                  <Field label={t('feedback.col.category')} w={LABEL_W}>
-                    <CategoryBadge category={f.category} />
-                  </Field>
-                  {f.report && (
-                    <Field label={t('feedback.report')} w={LABEL_W}>
-                      {t(REPORT_KIND_KEYS[f.report])}
-                    </Field>
-                  )}
-                  <Field label={t('feedback.col.customer')} w={LABEL_W}>
-                    <CustomerRef id={f.customerId} />
-                  </Field>
-                  {f.entryId && (
-                    <Field label={t('dispute.transaction')} w={LABEL_W}>
-                      <EntryRef id={f.entryId} />
-                    </Field>
-                  )}
-                  <Field label={t('feedback.col.received')} w={LABEL_W}>
-                    {i18n.dateTime(f.createdAt)}
-                  </Field>
-                  <Field label={t('feedback.col.firstResponse')} w={LABEL_W}>
-                    <FirstResponse f={f} nowMs={nowMs} />
-                  </Field>
-                  {f.firstResponderId && (
-                    <Field label={t('feedback.firstResponder')} w={LABEL_W}>
-                      <Assignee id={f.firstResponderId} />
-                    </Field>
-                  )}
-                  {f.caseId && (
-                    <Field label={t('feedback.case')} w={LABEL_W}>
-                      <CaseRef id={f.caseId} />
-                    </Field>
-                  )}
-                  {f.escalatedCaseId && (
-                    <Field label={t('feedback.escalated')} w={LABEL_W}>
-                      <Stack gap={2}>
-                        <Text size="sm">{i18n.dateTime(f.escalatedAt)}</Text>
-                        <CaseRef id={f.escalatedCaseId} />
-                      </Stack>
-                    </Field>
-                  )}
-                  {f.closedAt && (
-                    <Field label={t('feedback.closedAt')} w={LABEL_W}>
-                      <Group gap={6}>
-                        <Text size="sm">{i18n.dateTime(f.closedAt)}</Text>
-                        {f.closedBy && <Assignee id={f.closedBy} />}
-                      </Group>
-                    </Field>
-                  )}
-                </KeyValues>
-              </Section>
-              <Section title={t('feedback.rating')}>
-                {f.rating ? (
-                  <Stack gap={4} data-testid="feedback-rating" data-score={f.rating.score}>
-                    <Group gap="xs">
-                      <Stars score={f.rating.score} />
-                      <Text size="sm">{t('feedback.ratingScore', { score: f.rating.score })}</Text>
-                    </Group>
-                    {f.rating.comment && (
-                      <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
-                        {f.rating.comment}
-                      </Text>
-                    )}
-                    <Text size="xs" c="dimmed">
-                      {i18n.dateTime(f.rating.ratedAt)}
-                    </Text>
+    <DetailLayout
+      title={f.subject || t('feedback.noSubject')}
+      description={t('feedback.subtitle', { category: t(FEEDBACK_CATEGORY_KEYS[f.category]), id: f.id })}
+      back={{ to: '/feedback', label: t('feedback.back') }}
+      testIdPrefix="feedback"
+      status={f.status}
+      notice={notice}
+      onNoticeClose={() => setNotice(null)}
+      main={
+        <Section title={t('feedback.conversation', { count: f.messages.length })}>
+          <Stack gap="sm">
+            <Conversation messages={f.messages} />
+            {canRespond ? (
+              <Respond f={f} onDone={(next, text) => void updated(next, text)} />
+            ) : f.status === 'closed' ? (
+              <Text size="sm" c="dimmed" data-testid="feedback-closed-hint">
+                {t('feedback.closedHint', { time: i18n.dateTime(f.closedAt) })}
+              </Text>
+            ) : (
+              <Text size="sm" c="dimmed" data-testid="feedback-read-only">
+                {t('feedback.readOnly')}
+              </Text>
+            )}
+          </Stack>
+        </Section>
+      }
+      side={
+        <>
+          <Section title={t('feedback.facts')}>
+            <KeyValues>
+              <Field label={t('field.status')} w={LABEL_W}>
+                <FeedbackStatusBadge status={f.status} />
+              </Field>
+              <Field label={t('feedback.col.category')} w={LABEL_W}>
+                <CategoryBadge category={f.category} />
+              </Field>
+              {f.report && (
+                <Field label={t('feedback.report')} w={LABEL_W}>
+                  {t(REPORT_KIND_KEYS[f.report])}
+                </Field>
+              )}
+              <Field label={t('feedback.col.customer')} w={LABEL_W}>
+                <CustomerRef id={f.customerId} />
+              </Field>
+              {f.entryId && (
+                <Field label={t('dispute.transaction')} w={LABEL_W}>
+                  <EntryRef id={f.entryId} />
+                </Field>
+              )}
+              <Field label={t('feedback.col.received')} w={LABEL_W}>
+                {i18n.dateTime(f.createdAt)}
+              </Field>
+              <Field label={t('feedback.col.firstResponse')} w={LABEL_W}>
+                <FirstResponse f={f} nowMs={nowMs} />
+              </Field>
+              {f.firstResponderId && (
+                <Field label={t('feedback.firstResponder')} w={LABEL_W}>
+                  <Assignee id={f.firstResponderId} />
+                </Field>
+              )}
+              {f.caseId && (
+                <Field label={t('feedback.case')} w={LABEL_W}>
+                  <CaseRef id={f.caseId} />
+                </Field>
+              )}
+              {f.escalatedCaseId && (
+                <Field label={t('feedback.escalated')} w={LABEL_W}>
+                  <Stack gap={2}>
+                    <Text size="sm">{i18n.dateTime(f.escalatedAt)}</Text>
+                    <CaseRef id={f.escalatedCaseId} />
                   </Stack>
-                ) : (
-                  <Text size="sm" c="dimmed" data-testid="feedback-rating-none">
-                    {f.status === 'closed' ? t('feedback.ratingPending') : t('feedback.ratingAfterClose')}
+                </Field>
+              )}
+              {f.closedAt && (
+                <Field label={t('feedback.closedAt')} w={LABEL_W}>
+                  <Group gap={6}>
+                    <Text size="sm">{i18n.dateTime(f.closedAt)}</Text>
+                    {f.closedBy && <Assignee id={f.closedBy} />}
+                  </Group>
+                </Field>
+              )}
+            </KeyValues>
+          </Section>
+          <Section title={t('feedback.rating')}>
+            {f.rating ? (
+              <Stack gap={4} data-testid="feedback-rating" data-score={f.rating.score}>
+                <Group gap="xs">
+                  <Stars score={f.rating.score} />
+                  <Text size="sm">{t('feedback.ratingScore', { score: f.rating.score })}</Text>
+                </Group>
+                {f.rating.comment && (
+                  <Text size="sm" style={{ whiteSpace: 'pre-wrap' }}>
+                    {f.rating.comment}
                   </Text>
                 )}
-              </Section>
-            </Stack>
-          </Grid.Col>
-        </Grid>
-      </Stack>
-    </>
+                <Text size="xs" c="dimmed">
+                  {i18n.dateTime(f.rating.ratedAt)}
+                </Text>
+              </Stack>
+            ) : (
+              <Text size="sm" c="dimmed" data-testid="feedback-rating-none">
+                {f.status === 'closed' ? t('feedback.ratingPending') : t('feedback.ratingAfterClose')}
+              </Text>
+            )}
+          </Section>
+        </>
+      }
+    />
   );
 }
 

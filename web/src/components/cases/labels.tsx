@@ -1,5 +1,6 @@
-import { Badge, Text, Tooltip } from '@mantine/core';
+import { Anchor, Badge, Text, Tooltip } from '@mantine/core';
 import { useEffect, useState } from 'react';
+import { Link } from 'react-router';
 import type { EntityKind } from '../../../../src/cases/model.ts';
 import {
   type AlertSource,
@@ -222,4 +223,16 @@ export function useNow(stepMs = 30_000): number {
     return () => clearInterval(timer);
   }, [stepMs]);
   return now;
+}
+
+/** The subject of an alert or case: a customer links to their page, anything else is shown as its id. */
+export function SubjectRef({ id }: { id: string | null }) {
+  if (id?.startsWith('cus_')) {
+    return (
+      <Anchor component={Link} to={`/customers/${encodeURIComponent(id)}`}>
+        <Id value={id} />
+      </Anchor>
+    );
+  }
+  return <Id value={id} />;
 }
