@@ -39,7 +39,10 @@ export type IdPrefix =
   | 'ntf'
   | 'whk'
   | 'dlv'
-  | 'eml';
+  | 'eml'
+  // aml: screening lists and their versions
+  | 'scl'
+  | 'slv';
 
 const ALPHABET = '0123456789abcdefghjkmnpqrstvwxyz';
 const POOL_BYTES = 4096;

@@ -10,6 +10,7 @@ import * as m0007 from './migrations/0007_models.ts';
 import * as m0008 from './migrations/0008_cases.ts';
 import * as m0009 from './migrations/0009_notify.ts';
 import * as m0010 from './migrations/0010_support.ts';
+import * as m0011 from './migrations/0011_screening.ts';
 
 /** Every migration, in order; one set for PGlite and PostgreSQL. */
 const MIGRATIONS: Record<string, Migration> = {
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, Migration> = {
   '0008_cases': m0008,
   '0009_notify': m0009,
   '0010_support': m0010,
+  '0011_screening': m0011,
 };
 
 class StaticProvider implements MigrationProvider {

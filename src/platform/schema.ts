@@ -1,4 +1,5 @@
 import type { ColumnType, Generated, JSONColumnType } from 'kysely';
+import type { ScreeningTables } from '../aml/screening/tables.ts';
 import type { CaseTables } from '../cases/tables.ts';
 import type { NotifyTables } from '../notify/tables.ts';
 import type { SupportTables } from '../support/tables.ts';
@@ -553,7 +554,7 @@ export interface RiskRuleSetHeadTable {
   updated_at: Timestamp;
 }
 
-export interface Database extends CaseTables, NotifyTables, SupportTables {
+export interface Database extends CaseTables, NotifyTables, ScreeningTables, SupportTables {
   platform_settings: PlatformSettingsTable;
   idempotency_keys: IdempotencyKeysTable;
   outbox: OutboxTable;
