@@ -5,7 +5,6 @@
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ScreeningListError } from '../../../src/aml/screening/lists/errors.ts';
 import {
@@ -17,8 +16,9 @@ import {
 import type { ParsedList } from '../../../src/aml/screening/lists/parsed.ts';
 import { decodeSource, readSource, sourceFromText } from '../../../src/aml/screening/lists/source.ts';
 import type { ListEntry } from '../../../src/aml/screening/types.ts';
+import { SANCTIONS_DIR } from '../sanctions-dir.ts';
 
-const OFAC_DIR = fileURLToPath(new URL('../../../../shared/data/sanctions/ofac_sdn/', import.meta.url));
+const OFAC_DIR = `${SANCTIONS_DIR}ofac_sdn/`;
 const absent = !existsSync(join(OFAC_DIR, 'sdn.csv'));
 
 function entry(list: ParsedList, sourceId: string): ListEntry {

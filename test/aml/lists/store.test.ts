@@ -3,7 +3,6 @@
 // reload with one entry changed, one removed and one added yields a version whose diff says
 // exactly that, while the earlier version can still be read as it was.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ofacPathsIn, readOfacSdn } from '../../../src/aml/screening/lists/ofac.ts';
 import type { ParsedList } from '../../../src/aml/screening/lists/parsed.ts';
@@ -18,8 +17,9 @@ import { readUnConsolidated } from '../../../src/aml/screening/lists/un.ts';
 import type { ListEntry } from '../../../src/aml/screening/types.ts';
 import { migrateToLatest } from '../../../src/platform/migrate.ts';
 import { DATABASES, freshDatabase } from '../../helpers.ts';
+import { SANCTIONS_DIR } from '../sanctions-dir.ts';
 
-const SANCTIONS = fileURLToPath(new URL('../../../../shared/data/sanctions/', import.meta.url));
+const SANCTIONS = SANCTIONS_DIR;
 const absent =
   !existsSync(`${SANCTIONS}ofac_sdn/sdn.csv`) || !existsSync(`${SANCTIONS}un/UN_consolidated.xml`);
 

@@ -3,17 +3,15 @@
 // aliases of both qualities, exact, approximate, ranged and noted dates of birth, documents), and
 // that malformed XML is refused with a code naming file, line and element.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ScreeningListError } from '../../../src/aml/screening/lists/errors.ts';
 import type { ParsedList } from '../../../src/aml/screening/lists/parsed.ts';
 import { readSource, sourceFromText } from '../../../src/aml/screening/lists/source.ts';
 import { aliasForms, parseUnConsolidated, readUnConsolidated } from '../../../src/aml/screening/lists/un.ts';
 import type { ListEntry } from '../../../src/aml/screening/types.ts';
+import { SANCTIONS_DIR } from '../sanctions-dir.ts';
 
-const UN_FILE = fileURLToPath(
-  new URL('../../../../shared/data/sanctions/un/UN_consolidated.xml', import.meta.url),
-);
+const UN_FILE = `${SANCTIONS_DIR}un/UN_consolidated.xml`;
 const absent = !existsSync(UN_FILE);
 
 function entry(list: ParsedList, sourceId: string): ListEntry {

@@ -2,13 +2,13 @@
 // files: the whole of both lists in one index, and names written as a customer would
 // write them (another order, another script, an alias) find their entries.
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ofacPathsIn, readOfacSdn } from '../../../src/aml/screening/lists/ofac.ts';
 import { readUnConsolidated } from '../../../src/aml/screening/lists/un.ts';
 import { ScreeningIndex } from '../../../src/aml/screening/match/index.ts';
+import { SANCTIONS_DIR } from '../sanctions-dir.ts';
 
-const SANCTIONS = fileURLToPath(new URL('../../../../shared/data/sanctions/', import.meta.url));
+const SANCTIONS = SANCTIONS_DIR;
 const absent =
   !existsSync(`${SANCTIONS}ofac_sdn/sdn.csv`) || !existsSync(`${SANCTIONS}un/UN_consolidated.xml`);
 if (absent) console.warn(`[skip] the sanctions sample files are not in ${SANCTIONS}`);
