@@ -244,13 +244,16 @@ export async function followCaseInTx(
     })
     .where('id', '=', caseId)
     .execute();
-  if (to === 'closed') {
-    await tx
-      .updateTable('alerts')
-      .set({ status: 'closed', closed_at: now })
-      .where('case_id', '=', caseId)
-      .execute();
-  }
+  if (to === 'closed') await setAlertsOpen(tx, caseId, false, now);
   await caseEvent(tx, caseId, actor, 'case.status', { from: c.status, to, ...detail }, now);
   return true;
+}
+
+/** A case's alerts close with it and open again when it is reopened. */
+export async function setAlertsOpen(tx: Tx, caseId: string, open: boolean, now: Date): Promise<void> {
+  await tx
+    .updateTable('alerts')
+    .set(open ? { status: 'open', closed_at: null } : { status: 'closed', closed_at: now })
+    .where('case_id', '=', caseId)
+    .execute();
 }

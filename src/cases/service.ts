@@ -18,7 +18,7 @@ import { type ActorType, appendAudit } from '../security/audit.ts';
 import type { FundingService } from '../wallet/funding.ts';
 import type { WalletService } from '../wallet/service.ts';
 import { problemResponse } from '../wallet/views.ts';
-import { type AlertInput, caseEvent, linkEntities, raiseAlert } from './intake.ts';
+import { type AlertInput, caseEvent, linkEntities, raiseAlert, setAlertsOpen } from './intake.ts';
 import {
   AGE_POINTS_MAX,
   AGE_POINTS_PER_HOUR,
@@ -651,11 +651,7 @@ export class CaseService {
       });
       let newFraud: string[] = [];
       if (input.to === 'closed') {
-        await tx
-          .updateTable('alerts')
-          .set({ status: 'closed', closed_at: now })
-          .where('case_id', '=', id)
-          .execute();
+        await setAlertsOpen(tx, id, false, now);
         const label = disposition ? DISPOSITION_LABEL[disposition] : null;
         if (label) {
           const decisions = await tx
@@ -679,11 +675,7 @@ export class CaseService {
           }
         }
       } else if (reopening) {
-        await tx
-          .updateTable('alerts')
-          .set({ status: 'open', closed_at: null })
-          .where('case_id', '=', id)
-          .execute();
+        await setAlertsOpen(tx, id, true, now);
       }
       return { version, newFraud };
     });

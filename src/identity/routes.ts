@@ -6,6 +6,7 @@ import type { LedgerService } from '../ledger/service.ts';
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { type App, idempotencyOf } from '../platform/http.ts';
+import { answered } from '../platform/idempotency.ts';
 import {
   CURRENCIES,
   type Currency,
@@ -15,7 +16,7 @@ import {
 } from '../platform/money.ts';
 import { appendAudit, auditOf } from '../security/audit.ts';
 import type { FundingService } from '../wallet/funding.ts';
-import { answered, STEP_UP_PROOF_HEADER, stepUpPassed, stepUpProofOf } from '../wallet/risk-step.ts';
+import { STEP_UP_PROOF_HEADER, stepUpPassed, stepUpProofOf } from '../wallet/risk-step.ts';
 import { Problem } from '../wallet/schemas.ts';
 import type { CustomerAccounts } from './accounts.ts';
 import type { TotpFactors } from './factors.ts';

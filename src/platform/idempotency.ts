@@ -66,6 +66,18 @@ export async function runIdempotent(
   return { replayed: true, response: stored };
 }
 
+/** Whether this idempotency key already holds its answer: a retry is replayed before anything runs. */
+export async function answered(db: Db, idem: Pick<IdempotencyContext, 'scope' | 'key'>): Promise<boolean> {
+  const row = await db
+    .selectFrom('idempotency_keys')
+    .select('key')
+    .where('scope', '=', idem.scope)
+    .where('key', '=', idem.key)
+    .where('status_code', 'is not', null)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function lookupIdempotent(db: Db, ctx: IdempotencyContext): Promise<StoredResponse> {
   const row = await db
     .selectFrom('idempotency_keys')

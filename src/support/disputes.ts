@@ -10,6 +10,7 @@ import type { Clock } from '../platform/clock.ts';
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import {
+  answered,
   type IdempotencyContext,
   lookupIdempotent,
   requestHash,
@@ -34,7 +35,6 @@ import {
 } from './model.ts';
 import { ProvisionalCredits } from './provisional.ts';
 import {
-  answered,
   attachmentBySha,
   countAttachments,
   type DisputeRow,
@@ -305,7 +305,7 @@ export class DisputeService extends DisputeReads {
    */
   async decide(id: string, input: DecideDispute, ctx: SupportCtx): Promise<Answer> {
     const { db } = this.deps;
-    if (await answered(db, ctx.idem.scope, ctx.idem.key)) {
+    if (await answered(db, ctx.idem)) {
       return { replayed: true, response: await lookupIdempotent(db, ctx.idem) };
     }
     const reasonEn = input.reason.en?.trim() || null;

@@ -135,18 +135,6 @@ export async function messagesOf(db: Db | Tx, feedbackId: string): Promise<Messa
     .execute();
 }
 
-/** Whether an idempotency key already holds its answer (a retry is replayed before anything runs). */
-export async function answered(db: Db, scope: string, key: string): Promise<boolean> {
-  const row = await db
-    .selectFrom('idempotency_keys')
-    .select('key')
-    .where('scope', '=', scope)
-    .where('key', '=', key)
-    .where('status_code', 'is not', null)
-    .executeTakeFirst();
-  return row !== undefined;
-}
-
 /** A PostgreSQL unique violation (SQLSTATE 23505), from pg or PGlite. */
 export function isUniqueViolation(err: unknown): boolean {
   return typeof err === 'object' && err !== null && 'code' in err && err.code === '23505';

@@ -1,6 +1,6 @@
 import type { Db } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
-import type { IdempotencyContext } from '../platform/idempotency.ts';
+import { answered, type IdempotencyContext } from '../platform/idempotency.ts';
 import { insertDecision } from '../risk/decision-store.ts';
 import type { RiskDecision, RiskEvent, RiskGeo } from '../risk/gate.ts';
 import { decisionView } from './views.ts';
@@ -65,18 +65,6 @@ export function contextFields(ctx: {
   if (e?.geo !== undefined) out.geo = e.geo;
   if (e?.channel !== undefined) out.channel = e.channel;
   return out;
-}
-
-/** Whether this idempotency key already has its answer (a retry replays it, whatever the proof). */
-export async function answered(db: Db, idem: IdempotencyContext): Promise<boolean> {
-  const row = await db
-    .selectFrom('idempotency_keys')
-    .select('key')
-    .where('scope', '=', idem.scope)
-    .where('key', '=', idem.key)
-    .where('status_code', 'is not', null)
-    .executeTakeFirst();
-  return row !== undefined;
 }
 
 /**
