@@ -1,13 +1,13 @@
 import { sql } from 'kysely';
 import type { Logger } from 'pino';
 import type { SubmitResult } from '../ledger/commands.ts';
-import type { LedgerService } from '../ledger/service.ts';
+import { type LedgerService, PLATFORM_OWNER } from '../ledger/service.ts';
 import type { EntryKind } from '../ledger/types.ts';
 import type { Clock } from '../platform/clock.ts';
 import type { Db, Tx } from '../platform/db.ts';
 import { AppError } from '../platform/errors.ts';
 import { newId } from '../platform/ids.ts';
-import { CURRENCY_CODES, type Currency, parseCurrency } from '../platform/money.ts';
+import { type Currency, parseCurrency } from '../platform/money.ts';
 import type { OutboxEvent } from '../platform/outbox.ts';
 import type { RiskDecision } from '../risk/gate.ts';
 import { type ActorType, appendAudit } from '../security/audit.ts';
@@ -263,28 +263,32 @@ export class Reserve {
    */
   async sweepFees(): Promise<number> {
     if (this.settings.feeShareBps <= 0) return 0;
+    // One query for every currency, through the journal's partial index on reserve entries.
+    // Fees earned = what the fee account holds now + everything moved out of it into the
+    // reserve (by the sweep or by hand); the sweep owes its share of that, less what it moved.
+    const r = await sql<{ currency: Currency; posted: string; funded_all: string; funded_fees: string }>`
+      select a.currency, a.posted_minor::text as posted,
+        coalesce(sum(e.amount_minor), 0)::text as funded_all,
+        coalesce(sum(e.amount_minor) filter (where e.metadata->>'source' = 'fees'), 0)::text as funded_fees
+      from ledger_accounts a
+      left join ledger_entries e on e.kind = 'reserve_funding' and e.currency = a.currency
+      where a.kind = 'fee_revenue' and a.owner_id = ${PLATFORM_OWNER}
+      group by a.currency, a.posted_minor
+      order by a.currency`.execute(this.deps.db);
     let made = 0;
-    for (const currency of CURRENCY_CODES) {
-      const feeAccount = this.deps.ledger.systemAccountId('fee_revenue', currency);
-      const r = await sql<{ posted: string; funded: string }>`
-        select (select posted_minor from ledger_accounts where id = ${feeAccount})::text as posted,
-          coalesce((select sum(amount_minor) from ledger_entries
-            where kind = 'reserve_funding' and currency = ${currency} and metadata->>'source' = 'fees'), 0)::text as funded
-      `.execute(this.deps.db);
-      const row = r.rows[0];
-      if (!row) continue;
-      const funded = BigInt(row.funded);
-      const earned = BigInt(row.posted) + funded;
+    for (const row of r.rows) {
+      const fundedFees = BigInt(row.funded_fees);
+      const earned = BigInt(row.posted) + BigInt(row.funded_all);
       const target = (earned * BigInt(this.settings.feeShareBps)) / 10_000n;
-      const due = target - funded;
+      const due = target - fundedFees;
       if (due <= 0n) continue;
       const res = await this.fund({
-        currency,
+        currency: row.currency,
         amountMinor: due,
         source: 'fees',
         reason: `${this.settings.feeShareBps / 100}% of fee revenue`,
         actor: { type: 'system', id: 'bulwark' },
-        idem: { scope: 'reserve.sweep', key: `fees:${currency}:${target}`, requestHash: 'sweep' },
+        idem: { scope: 'reserve.sweep', key: `fees:${row.currency}:${target}`, requestHash: 'sweep' },
       });
       if (!res.replayed) made++;
     }

@@ -124,6 +124,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     );
     create index case_compensations_case on case_compensations (case_id);
 
+    -- The reserve's sweep and report read only its own entries, not the whole journal.
+    create index ledger_entries_reserve on ledger_entries (currency, occurred_at)
+      where kind in ('reserve_funding','compensation','provisional_credit');
+
     -- Alert intake reads held and frozen decisions in order of time.
     create index risk_decisions_alertable on risk_decisions (created_at)
       where outcome in ('REVIEW','BLOCK_AND_FREEZE');
@@ -136,6 +140,7 @@ export async function down(db: Kysely<unknown>): Promise<void> {
     db,
     `
     drop index risk_decisions_alertable;
+    drop index ledger_entries_reserve;
     drop table case_compensations;
     drop table case_attachments;
     drop table case_events;
